@@ -1,0 +1,1 @@
+"""The live camera demo: capture, read digits with edge_runtime, annotate, stream."""

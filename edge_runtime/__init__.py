@@ -1,0 +1,1 @@
+"""The embeddable runtime (numpy + LiteRT; OpenCV only for images)."""

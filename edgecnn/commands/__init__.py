@@ -1,0 +1,1 @@
+"""One typer sub-app per area; each imports its heavy modules inside its commands."""

@@ -1,0 +1,5 @@
+"""`edgecnn` commands of the zoo area (placeholder until that area lands)."""
+
+import typer
+
+app = typer.Typer()

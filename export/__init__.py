@@ -1,0 +1,1 @@
+"""Export: TFLite conversion, int8 quantization, the accuracy gate, reports (TensorFlow)."""

@@ -1,0 +1,1 @@
+"""Training: MNIST loading, model registry, training and evaluation (TensorFlow)."""
