@@ -1,0 +1,194 @@
+"""Keras model in, TFLite flatbuffer out: loading, calibration data and conversion.
+
+The int8 conversion is full-integer post-training quantization: weights per channel
+(the converter's default), activations per tensor from a representative dataset of
+training images passed through :func:`edge_runtime.preprocess.normalize`, the same
+preprocessing the model was trained with and the runtime applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.errors import ModelFormatError
+from export.config import IOType, Mode
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+OnSample = Callable[[int, int], None]
+
+
+@contextlib.contextmanager
+def quiet_native() -> Iterator[None]:
+    """Silence what TensorFlow prints while it imports and converts.
+
+    TensorFlow's C++ logging and the converter write to the process's file descriptors
+    (not ``sys.stderr``), and Keras' export prints "Saved artifact at ...": none of it
+    is useful to a user, and the errors that matter come back as exceptions. Python
+    writes to ``sys.stderr`` (progress lines) still show. With ``EDGECNN_DEBUG`` set
+    nothing is silenced.
+    """
+    if os.environ.get("EDGECNN_DEBUG"):
+        yield
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    # Our own progress lines go through sys.stderr; where that is the real fd 2, point
+    # it at a copy of the terminal so that only native output is silenced.
+    stderr = sys.stderr
+    visible = None
+    with contextlib.suppress(Exception):
+        if stderr.fileno() == 2:
+            visible = os.fdopen(os.dup(saved[1]), "w", buffering=1)
+    try:
+        with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            if visible is not None:
+                sys.stderr = visible
+            yield
+    finally:
+        sys.stderr = stderr
+        if visible is not None:
+            visible.close()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def import_tensorflow() -> Any:
+    """Import TensorFlow quietly (its import logs a screenful of notices)."""
+    from edge_runtime.errors import require
+
+    with quiet_native():
+        return require("tensorflow", "train")
+
+
+def load_source_model(path: str | Path) -> Any:
+    """Load the trained Keras model to export.
+
+    Args:
+        path: a ``.keras`` file taking (N, 28, 28, 1) floats and giving (N, 10).
+
+    Returns:
+        The ``keras.Model``.
+
+    Raises:
+        ModelFormatError: missing, not a ``.keras`` file, unreadable, or the wrong shape.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".keras":
+        raise ModelFormatError(f"{path}: export takes a trained .keras model, got "
+                               f"'{path.suffix or 'no suffix'}'")
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such model file")
+    import_tensorflow()
+    from train.evaluate import load_keras_model
+
+    with quiet_native():
+        model = load_keras_model(path)
+    try:
+        in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError) as exc:
+        raise ModelFormatError(f"{path}: not a single-input, single-output model") from exc
+    if in_shape[1:] != INPUT_SHAPE or out_shape[1:] != (NUM_CLASSES,):
+        raise ModelFormatError(f"{path}: maps {in_shape} to {out_shape}, expected "
+                               f"(None, 28, 28, 1) to (None, {NUM_CLASSES})")
+    return model
+
+
+def draw_calibration(train_images: np.ndarray, samples: int, seed: int) -> np.ndarray:
+    """Pick calibration images at random, without repeats, from the training split.
+
+    Args:
+        train_images: uint8 (N, 28, 28) training images (never the test split: the
+            gate measures on it, so it must not shape the quantization).
+        samples: how many to draw.
+        seed: seeds the draw.
+
+    Returns:
+        uint8 (samples, 28, 28).
+
+    Raises:
+        ValueError: more samples asked for than there are training images.
+    """
+    if samples > len(train_images):
+        raise ValueError(f"--calibration-samples {samples} is more than the "
+                         f"{len(train_images)} training images")
+    index = np.random.default_rng(seed).choice(len(train_images), size=samples, replace=False)
+    return train_images[np.sort(index)]
+
+
+def convert(model: Any, mode: Mode, io_type: IOType = IOType.FLOAT,
+            calibration: np.ndarray | None = None, on_sample: OnSample | None = None) -> bytes:
+    """Convert a Keras model to a TFLite flatbuffer.
+
+    Args:
+        model: the ``keras.Model``.
+        mode: see :class:`export.config.Mode`.
+        io_type: input/output dtype (int8/uint8 only with ``Mode.INT8``).
+        calibration: MNIST-form images for the representative dataset (int8 only).
+        on_sample: called as ``on_sample(done, total)`` while calibrating.
+
+    Returns:
+        The ``.tflite`` bytes.
+
+    Raises:
+        ValueError: int8 without calibration images, or integer I/O for a float mode.
+        ModelFormatError: the converter rejected the model.
+    """
+    from edge_runtime.preprocess import normalize
+
+    tf = import_tensorflow()
+    with quiet_native():
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode is Mode.INT8:
+        if calibration is None or len(calibration) < 1:
+            raise ValueError("int8 conversion needs calibration images")
+        inputs = normalize(calibration)
+        total = len(inputs)
+
+        def representative() -> Iterator[list[np.ndarray]]:
+            for i in range(total):
+                yield [inputs[i:i + 1]]
+                if on_sample is not None:
+                    on_sample(i + 1, total)
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if io_type is not IOType.FLOAT:
+            dtype = tf.int8 if io_type is IOType.INT8 else tf.uint8
+            converter.inference_input_type = dtype
+            converter.inference_output_type = dtype
+    elif io_type is not IOType.FLOAT:
+        raise ValueError(f"{mode.value} models have float input and output, not {io_type.value}")
+    elif mode is Mode.FLOAT16:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode is Mode.DYNAMIC:
+        # No representative dataset: weights become int8, activations stay float.
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    try:
+        with quiet_native():
+            return bytes(converter.convert())
+    except Exception as exc:  # the converter raises ConverterError, ValueError, RuntimeError...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFormatError(f"the TFLite converter rejected the model ({first[:200]})") from exc

@@ -1,0 +1,160 @@
+"""The sidecar JSON written beside every exported model (``X.tflite`` -> ``X.json``).
+
+It describes the model so the runtime does not hard-code anything: tensor shapes,
+dtypes and quantization (read from the converted model itself), the normalization
+(:data:`edge_runtime.preprocess.NORMALIZATION`, the one the model was trained and
+calibrated with), the labels, what the gate measured, and where the model came from.
+Float tensors have no quantization: their ``scale`` and ``zero_point`` are ``null``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.model_file import SIDECAR_SCHEMA_VERSION
+
+LABELS = [str(d) for d in range(10)]
+PIXELS = "28x28 uint8, white digit on black (MNIST)"
+
+
+def tensor_description(detail: dict[str, Any]) -> dict[str, Any]:
+    """The sidecar's ``input`` / ``output`` entry from an interpreter tensor detail.
+
+    Args:
+        detail: one item of ``get_input_details()`` / ``get_output_details()``.
+
+    Returns:
+        ``{"shape", "dtype", "scale", "zero_point"}``; scale and zero point are the
+        tensor's own (per-tensor) quantization, ``None`` for a float tensor.
+    """
+    dtype = np.dtype(detail["dtype"])
+    params = detail.get("quantization_parameters") or {}
+    scales, zero_points = list(params.get("scales", [])), list(params.get("zero_points", []))
+    quantized = dtype.kind in "iu" and len(scales) == 1 and len(zero_points) == 1
+    return {
+        "shape": [int(d) for d in detail["shape"]],
+        "dtype": dtype.name,
+        "scale": float(scales[0]) if quantized else None,
+        "zero_point": int(zero_points[0]) if quantized else None,
+    }
+
+
+def read_tensors(tflite_path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Describe the input and output tensors of a converted model.
+
+    Args:
+        tflite_path: the ``.tflite`` file.
+
+    Returns:
+        (input description, output description), see :func:`tensor_description`.
+    """
+    from edge_runtime.backends import create_interpreter
+
+    _, interpreter = create_interpreter(tflite_path)
+    return (tensor_description(interpreter.get_input_details()[0]),
+            tensor_description(interpreter.get_output_details()[0]))
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of what produced the model."""
+    import keras
+    import tensorflow as tf
+
+    from edge_runtime import __version__
+
+    return {"edgecnn": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def utc_now() -> str:
+    """The current time as ``2026-11-24T13:00:00Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:
+    """The source model's path as seen from the sidecar's folder (``model.keras`` when
+    beside it), falling back to the absolute path across drives."""
+    try:
+        return Path(os.path.relpath(source.resolve(), sidecar_dir.resolve())).as_posix()
+    except ValueError:
+        return str(source.resolve())
+
+
+def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], dict[str, Any]],
+                  float_accuracy: float, quantized_accuracy: float, drop_pp: float,
+                  max_drop_pp: float, agreement: float, float_size_bytes: int,
+                  size_bytes: int, source_model: str, source_sha256: str,
+                  calibration_samples: int | None, calibration_seed: int | None,
+                  micro: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Assemble the sidecar, in the schema the runtime reads (schema_version 1).
+
+    Args:
+        model_file: the model's file name (``model_int8.tflite``).
+        mode: ``int8``, ``float16``, ``dynamic`` or ``float32``.
+        tensors: (input, output) from :func:`read_tensors`.
+        float_accuracy: the Keras model's test accuracy (0-1).
+        quantized_accuracy: the converted model's test accuracy (0-1).
+        drop_pp: float minus converted accuracy, in percentage points.
+        max_drop_pp: the gate's tolerance.
+        agreement: fraction of test images both models label alike.
+        float_size_bytes: size of the source ``.keras`` file.
+        size_bytes: size of the ``.tflite`` file.
+        source_model: the source model's path, relative to the sidecar when possible.
+        source_sha256: its SHA-256.
+        calibration_samples: images calibrated on (``None`` when the mode does not calibrate).
+        calibration_seed: the draw's seed (``None`` when not drawn from the training split).
+        micro: TensorFlow Lite Micro figures (``arena_bytes``, ``match_rate``), if checked.
+
+    Returns:
+        The sidecar as a JSON-ready dict.
+    """
+    from edge_runtime.preprocess import NORMALIZATION
+
+    sidecar: dict[str, Any] = {
+        "schema_version": SIDECAR_SCHEMA_VERSION,
+        "model_file": model_file,
+        "mode": mode,
+        "input": tensors[0],
+        "output": tensors[1],
+        "normalization": {"scale": float(NORMALIZATION["scale"]),
+                          "offset": float(NORMALIZATION["offset"]), "pixels": PIXELS},
+        "labels": list(LABELS),
+        "float_accuracy": round(float(float_accuracy), 6),
+        "quantized_accuracy": round(float(quantized_accuracy), 6),
+        "accuracy_drop_pp": round(float(drop_pp), 4),
+        "max_drop_pp": float(max_drop_pp),
+        "agreement": round(float(agreement), 6),
+        "float_size_bytes": int(float_size_bytes),
+        "size_bytes": int(size_bytes),
+        "source_model": source_model,
+        "source_sha256": source_sha256,
+        "calibration_samples": calibration_samples,
+        "calibration_seed": calibration_seed,
+        "versions": versions(),
+        "created": utc_now(),
+    }
+    if micro is not None:
+        sidecar["micro"] = micro
+    return sidecar
+
+
+def dumps(sidecar: dict[str, Any]) -> str:
+    """The sidecar as text: 2-space JSON and a trailing newline."""
+    return json.dumps(sidecar, indent=2) + "\n"

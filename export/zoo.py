@@ -1,0 +1,180 @@
+"""The model zoo: every architecture on the accuracy / size / speed frontier, int8.
+
+One command measures each trained model the same way: export it to int8 behind
+the accuracy gate (with the TensorFlow Lite Micro check), time a single-image
+``predict`` on this machine, and read the shifted test sets that stand in for
+what a camera sees. The table it prints is the one in the README.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.errors import ModelFormatError
+
+ZOO_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
+LATENCY_RUNS = 300
+README_START = "<!-- zoo:start -->"
+README_END = "<!-- zoo:end -->"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One architecture's figures, all measured by :func:`measure_entry`."""
+
+    arch: str
+    params: int
+    int8_bytes: int
+    float_accuracy: float
+    int8_accuracy: float
+    drop_pp: float
+    latency_p50_us: float
+    arena_bytes: int | None
+    shifted: dict[str, float]
+
+    @property
+    def shifted_mean(self) -> float:
+        return float(np.mean(list(self.shifted.values())))
+
+
+def keras_path(arch: str, models_dir: Path = ZOO_DIR) -> Path:
+    """Where the trained float model of ``arch`` is kept (``<dir>/<arch>.keras``)."""
+    return models_dir / f"{arch}.keras"
+
+
+def single_image_latency(tflite: Path, image: np.ndarray, runs: int = LATENCY_RUNS) -> float:
+    """Median microseconds of ``DigitClassifier.predict`` on one 28x28 digit, one thread."""
+    from edge_runtime import DigitClassifier
+    from edge_runtime.bench import Latency
+
+    with DigitClassifier(tflite, num_threads=1) as classifier:
+        for _ in range(20):
+            classifier.predict(image)
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter_ns()
+            classifier.predict(image)
+            samples.append(time.perf_counter_ns() - start)
+    return Latency.of(samples).p50_us
+
+
+def shifted_accuracies(tflite: Path, images: np.ndarray, labels: np.ndarray,
+                       seed: int = 0) -> dict[str, float]:
+    """Accuracy of the int8 model on each shifted variant of the test images."""
+    from edge_runtime import DigitClassifier
+    from train.shifts import shifted_test_sets
+
+    with DigitClassifier(tflite) as classifier:
+        return {
+            name: float(np.mean(classifier.probabilities(variant).argmax(axis=1) == labels))
+            for name, variant in shifted_test_sets(images, seed).items()
+        }
+
+
+def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | None,
+                  max_drop: float, progress: Any = None) -> ZooEntry:
+    """Export ``arch``'s trained model to int8 and measure it.
+
+    Raises:
+        ModelFormatError: no trained model of that architecture in ``models_dir``.
+        AccuracyDropError: the int8 model fails the gate (the zoo applies it too).
+    """
+    from export.config import ExportConfig
+    from export.pipeline import run_export
+    from train.data import load_mnist
+    from train.evaluate import load_keras_model
+
+    source = keras_path(arch, models_dir)
+    if not source.is_file():
+        raise ModelFormatError(
+            f"{source}: no trained '{arch}' model; train one with "
+            f"`edgecnn train --arch {arch} --out DIR` and copy DIR/model.keras there")
+    result = run_export(ExportConfig(model=source, out=out_dir / f"{arch}_int8.tflite",
+                                     max_drop=max_drop, data=data_path, check_micro=True),
+                        progress)
+    data = load_mnist(data_path)
+    tflite = result.paths.model
+    micro = result.micro or {}
+    return ZooEntry(
+        arch=arch,
+        params=int(load_keras_model(source).count_params()),
+        int8_bytes=result.sizes.model,
+        float_accuracy=result.measurement.float_accuracy,
+        int8_accuracy=result.measurement.quantized_accuracy,
+        drop_pp=result.measurement.drop_pp,
+        latency_p50_us=single_image_latency(tflite, data.test_images[0]),
+        arena_bytes=micro.get("arena_bytes"),
+        shifted=shifted_accuracies(tflite, data.test_images, data.test_labels),
+    )
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def render_markdown(entries: Sequence[ZooEntry]) -> str:
+    """The zoo table and the robustness table, as Markdown."""
+    machine = f"{platform.machine()}, {platform.processor() or platform.system()}"
+    lines = [
+        "| arch | params | int8 size | float acc | int8 acc | drop (pp) | "
+        "predict p50, 1 thread | TFLM arena |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in entries:
+        arena = f"{e.arena_bytes / 1024:.1f} KiB" if e.arena_bytes else "n/a"
+        lines.append(
+            f"| {e.arch} | {e.params:,} | {e.int8_bytes / 1024:.1f} KiB | "
+            f"{_pct(e.float_accuracy)} | {_pct(e.int8_accuracy)} | {e.drop_pp:+.2f} | "
+            f"{e.latency_p50_us:.0f} µs | {arena} |")
+    variants = list(entries[0].shifted) if entries else []
+    lines += ["", "int8 accuracy on the clean and shifted test sets (10,000 images each):", "",
+              "| arch | clean | " + " | ".join(variants) + " | shifted mean |",
+              "|---|---:|" + "---:|" * (len(variants) + 1)]
+    for e in entries:
+        cells = " | ".join(_pct(e.shifted[v]) for v in variants)
+        lines.append(f"| {e.arch} | {_pct(e.int8_accuracy)} | {cells} | "
+                     f"{_pct(e.shifted_mean)} |")
+    lines += ["", f"Measured by `edgecnn zoo` on {machine} ({platform.node() and 'this machine'})."]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the zoo markers of ``readme`` with ``table``."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no '{README_START}' ... '{README_END}' markers")
+    new = text[: start + len(README_START)] + "\n" + table + text[end:]
+    tmp = readme.with_name(f".{readme.name}.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(readme)
+
+
+def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Path | None,
+            max_drop: float, echo: Callable[[str], None] = print,
+            progress: Any = None) -> list[ZooEntry]:
+    """Measure every architecture in ``archs`` and write ``zoo.md`` / ``zoo.json`` to ``out_dir``.
+
+    Returns:
+        One :class:`ZooEntry` per architecture, in the order asked.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for arch in archs:
+        echo(f"zoo: {arch}")
+        entries.append(measure_entry(arch, models_dir, out_dir, data_path, max_drop, progress))
+    table = render_markdown(entries)
+    for name, content in (("zoo.md", table),
+                          ("zoo.json", json.dumps([asdict(e) for e in entries], indent=2))):
+        tmp = out_dir / f".{name}.tmp"
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(out_dir / name)
+    return entries
