@@ -25,6 +25,11 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Runs edge_runtime under qemu-aarch64 (-cpu cortex-a72) on a Debian bookworm arm64
+# userland and checks its answers against x86. Also part of `make test`.
+pi-smoke: $(STAMP)
+	bash scripts/pi_smoke.sh
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
