@@ -12,6 +12,7 @@ ratios are what this is for.
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -139,6 +140,20 @@ class BenchReport:
         return asdict(self)
 
 
+def describe_machine() -> str:
+    """Architecture, CPU model and core count: what every printed figure was measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith(("model name", "Model")):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.system()}, {cpu}, {os.cpu_count()} cores"
+
+
 def sample_digit() -> np.ndarray:
     """A fixed 28x28 uint8 ring: ink, so no blank shortcut, and no data files needed."""
     yy, xx = np.mgrid[:28, :28]
@@ -168,7 +183,7 @@ def run_bench(config: BenchConfig) -> BenchReport:
             results.append(result)
     return BenchReport(
         model=str(path), model_bytes=path.stat().st_size, mode=mode, runs=config.runs,
-        batch=config.batch, machine=f"{platform.machine()} {platform.system()}",
+        batch=config.batch, machine=describe_machine(),
         python=platform.python_version(), numpy=np.__version__,
         memory_source=_memory_source(), results=tuple(results),
     )

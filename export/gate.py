@@ -90,7 +90,7 @@ def runtime_labels(tflite_path: str | Path, images: np.ndarray,
         int (N,) labels.
     """
     from edge_runtime import DigitClassifier
-    from export.convert import quiet_native
+    from train.tf_env import quiet_native
 
     total = len(images)
     labels = np.empty(total, dtype=np.int64)

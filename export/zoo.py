@@ -9,7 +9,6 @@ what a camera sees. The table it prints is the one in the README.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -122,7 +121,8 @@ def _pct(value: float) -> str:
 
 def render_markdown(entries: Sequence[ZooEntry]) -> str:
     """The zoo table and the robustness table, as Markdown."""
-    machine = f"{platform.machine()}, {platform.processor() or platform.system()}"
+    from edge_runtime.bench import describe_machine
+
     lines = [
         "| arch | params | int8 size | float acc | int8 acc | drop (pp) | "
         "predict p50, 1 thread | TFLM arena |",
@@ -142,7 +142,7 @@ def render_markdown(entries: Sequence[ZooEntry]) -> str:
         cells = " | ".join(_pct(e.shifted[v]) for v in variants)
         lines.append(f"| {e.arch} | {_pct(e.int8_accuracy)} | {cells} | "
                      f"{_pct(e.shifted_mean)} |")
-    lines += ["", f"Measured by `edgecnn zoo` on {machine} ({platform.node() and 'this machine'})."]
+    lines += ["", f"Measured by `edgecnn zoo` on {describe_machine()}."]
     return "\n".join(lines) + "\n"
 
 

@@ -112,6 +112,9 @@ def load_keras_model(path: Path) -> Any:
 
     if not zipfile.is_zipfile(path):  # Keras would call it "file not found"
         raise ModelFormatError(f"{path}: not a Keras model (a .keras file is a zip archive)")
+    from train.tf_env import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     try:

@@ -404,6 +404,9 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     recipe, out = config.recipe, Path(config.out)
     mnist = load_mnist(config.data)  # before TensorFlow loads: bad data fails fast
 
+    from train.tf_env import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     from edge_runtime.preprocess import normalize

@@ -1,0 +1,56 @@
+"""`edgecnn zoo`: exports each architecture behind the gate and measures it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from edgecnn.cli import app
+from export.zoo import README_END, README_START, update_readme
+from train.shifts import VARIANTS
+
+runner = CliRunner()
+
+
+def test_zoo_measures_a_model_and_fills_the_readme_table(tmp_path: Path, seed_model: Path,
+                                                         small_data: Path):
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(seed_model, models / "seed.keras")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n{README_START}\nold table\n{README_END}\nafter\n")
+
+    result = runner.invoke(app, ["zoo", "--arch", "seed", "--models-dir", str(models),
+                                 "--out", str(tmp_path / "zoo"), "--data", str(small_data),
+                                 "--readme", str(readme)])
+
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads((tmp_path / "zoo" / "zoo.json").read_text())
+    assert entry["arch"] == "seed" and entry["params"] == 592_074
+    assert entry["int8_bytes"] == (tmp_path / "zoo" / "seed_int8.tflite").stat().st_size
+    assert abs(entry["drop_pp"]) <= 0.5
+    assert entry["latency_p50_us"] > 0 and entry["arena_bytes"] > 0
+    assert set(entry["shifted"]) == set(VARIANTS)
+    assert all(0.0 <= acc <= 1.0 for acc in entry["shifted"].values())
+    text = readme.read_text()
+    assert "old table" not in text and "| seed | 592,074 |" in text
+    assert text.startswith("# title\n") and text.endswith(f"{README_END}\nafter\n")
+
+
+def test_zoo_without_a_trained_model_says_how_to_train_one(tmp_path: Path):
+    result = runner.invoke(app, ["zoo", "--arch", "large", "--models-dir", str(tmp_path),
+                                 "--out", str(tmp_path / "zoo")])
+    assert result.exit_code == 4
+    assert "edgecnn train --arch large" in result.output
+
+
+def test_update_readme_needs_the_markers(tmp_path: Path):
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers here\n")
+    with pytest.raises(ValueError, match="markers"):
+        update_readme(readme, "| table |\n")
+    assert readme.read_text() == "no markers here\n"
