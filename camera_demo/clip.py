@@ -1,0 +1,104 @@
+"""Write a synthetic digit clip and its ground truth, atomically.
+
+The video is Motion-JPEG in an AVI container: OpenCV's headless wheels write and
+read it back everywhere (FFmpeg's MJPEG encoder), and every frame is a key frame,
+so a reader sees each frame exactly as scored. The ground truth is a JSON file
+beside it (see :mod:`camera_demo.truth` for the schema).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from camera_demo.synth import SynthConfig, synth_frames
+from camera_demo.truth import TRUTH_SCHEMA_VERSION
+from edge_runtime.errors import SourceError, require
+
+DEFAULT_FPS = 24.0
+FOURCC = "MJPG"
+JPEG_QUALITY = 80  # keeps a 240-frame clip to a few MB without visible blocking
+PUBLISHED_MODE = 0o644  # mkstemp makes files private; a clip is meant to be shared
+
+
+def make_clip(images: np.ndarray, labels: np.ndarray, video: Path, *, frames: int = 240,
+              seed: int = 0, fps: float = DEFAULT_FPS, config: SynthConfig | None = None,
+              source: str = "MNIST test set") -> Path:
+    """Render ``frames`` synthetic frames to ``video`` and the truth to ``video`` .json.
+
+    Both files are written to temporary names in the same folder and renamed at the
+    end, so an interrupted run leaves no half clip and never replaces a good one.
+
+    Args:
+        images: MNIST digits, uint8 (N, 28, 28), white on black (use the test set).
+        labels: their labels.
+        video: output path ending in ``.avi``.
+        frames: how many frames.
+        seed: random seed; the same seed writes the same clip.
+        fps: frame rate stored in the file.
+        config: frame appearance.
+        source: what the digits came from, recorded in the truth file.
+
+    Returns:
+        The path of the ground-truth JSON file.
+    """
+    cv2: Any = require("cv2", "edge")
+    video = Path(video)
+    if video.suffix.lower() != ".avi":
+        raise ValueError(f"{video}: the clip is MJPG and must end in .avi")
+    if frames < 1:
+        raise ValueError(f"frames must be >= 1, got {frames}")
+    config = config or SynthConfig()
+    truth_path = video.with_suffix(".json")
+    video.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{video.stem}.", suffix=".avi", dir=video.parent)
+    os.close(fd)
+    tmp_video = Path(tmp_name)
+    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*FOURCC), fps,
+                             (config.width, config.height))
+    try:
+        if not writer.isOpened():
+            raise SourceError(f"{video}: OpenCV cannot write {FOURCC} video here")
+        writer.set(cv2.VIDEOWRITER_PROP_QUALITY, JPEG_QUALITY)
+        records = []
+        for i, frame in enumerate(synth_frames(images, labels, frames, seed, config)):
+            writer.write(frame.image)
+            records.append({"frame": i, "digits": [
+                {"digit": d.digit, "box": list(d.box), "mnist_index": d.index} for d in frame.digits
+            ]})
+        writer.release()
+        truth = {
+            "schema_version": TRUTH_SCHEMA_VERSION,
+            "video": video.name,
+            "width": config.width,
+            "height": config.height,
+            "fps": fps,
+            "seed": seed,
+            "source": source,
+            "dark_ink": config.dark_ink,
+            "frames": records,
+        }
+        _write_text_atomic(truth_path, json.dumps(truth, separators=(",", ":")) + "\n")
+        os.chmod(tmp_video, PUBLISHED_MODE)
+        os.replace(tmp_video, video)
+    finally:
+        writer.release()
+        tmp_video.unlink(missing_ok=True)
+    return truth_path
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.chmod(tmp, PUBLISHED_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

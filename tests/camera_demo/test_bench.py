@@ -1,0 +1,39 @@
+"""The camera benchmark and the soak report figures (small runs; the real figures come
+from `python -m camera_demo.bench`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from camera_demo.bench import run_camera_bench, run_soak
+
+pytest.importorskip("cv2")
+
+
+def test_bench_reports_fps_and_latency_on_the_clip(short_clip, model_path):
+    result = run_camera_bench(model_path, frames=40, clip=short_clip, warmup=2)
+    assert result["frames"] == 40 and result["resolution"] == "640x480"
+    assert result["num_threads"] == 1
+    assert 1 <= result["max_digits_per_frame"] <= 4
+    assert result["fps_mean"] > 0 and result["latency_ms_p50"] <= result["latency_ms_p99"]
+    low, high = result["pi4_fps_estimate"]["low"], result["pi4_fps_estimate"]["high"]
+    assert low == pytest.approx(result["fps_mean"] / 10, rel=0.02)
+    assert high == pytest.approx(result["fps_mean"] / 5, rel=0.02)
+    assert set(result["latency_ms_p50_by_digits"]) <= {"0", "1", "2", "3", "4"}
+
+
+def test_soak_loops_the_file_and_reports_memory(short_clip, model_path):
+    result = run_soak(model_path, frames=70, clip=short_clip, sample_every=20)  # > 2 loops
+    assert result["frames"] == 70
+    assert [n for n, _ in result["samples"]] == [0, 20, 40, 60]
+    assert result["rss_start_mb"] > 0 and result["rss_end_mb"] > 0
+    assert result["growth_mb"] == pytest.approx(result["rss_end_mb"] - result["rss_start_mb"],
+                                                abs=0.11)
+
+
+def test_bench_main_prints_figures(short_clip, model_path, capsys):
+    from camera_demo.bench import main
+
+    assert main(["--model", str(model_path), "--clip", str(short_clip), "--frames", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "FPS mean" in out and "Raspberry Pi 4 estimate" in out

@@ -1,0 +1,185 @@
+"""edge_runtime.find: every digit in a frame found, in order, and read in one batch.
+
+Frames come from camera_demo.synth (MNIST test digits on paper under uneven light,
+shadows, noise, specks, ruled lines and page edges), whose ground-truth boxes say
+where each digit really is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from camera_demo.synth import SynthConfig, synth_frames  # noqa: E402
+from edge_runtime.errors import ImageError  # noqa: E402
+from edge_runtime.find import FindConfig, Polarity, find_digit_boxes, read_digits  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / float(aw * ah + bw * bh - inter)
+
+
+def frames(mnist_test, count, seed, **config):
+    images, labels = mnist_test
+    return list(synth_frames(images, labels, count, seed, SynthConfig(**config)))
+
+
+def assert_boxes_match(found, truth):
+    assert len(found) == len(truth), (found, truth)
+    for box, true_box in zip(found, truth, strict=True):
+        assert iou(box, true_box) > 0.5, (box, true_box)
+
+
+@pytest.mark.parametrize("dark_ink", [True, False], ids=["dark-ink-on-paper", "chalk-on-board"])
+def test_finds_every_digit_left_to_right_in_both_polarities(mnist_test, dark_ink):
+    for frame in frames(mnist_test, 16, seed=21, dark_ink=dark_ink, empty_fraction=0.0):
+        found = find_digit_boxes(frame.image)
+        assert_boxes_match(found, [d.box for d in frame.digits])
+        assert [b[0] for b in found] == sorted(b[0] for b in found)
+
+
+@pytest.mark.parametrize("dark_ink", [True, False], ids=["dark", "light"])
+def test_forcing_the_right_polarity_finds_what_auto_finds(mnist_test, dark_ink):
+    polarity = Polarity.DARK if dark_ink else Polarity.LIGHT
+    for frame in frames(mnist_test, 4, seed=4, dark_ink=dark_ink, empty_fraction=0.0):
+        forced = find_digit_boxes(frame.image, FindConfig(polarity=polarity))
+        assert forced == find_digit_boxes(frame.image)
+        assert_boxes_match(forced, [d.box for d in frame.digits])
+
+
+def test_empty_frames_with_shadows_specks_lines_and_page_edges_hold_no_digit(mnist_test):
+    for dark_ink in (True, False):
+        for frame in frames(mnist_test, 24, seed=8, dark_ink=dark_ink, empty_fraction=1.0):
+            assert frame.digits == ()
+            assert find_digit_boxes(frame.image) == []
+
+
+def test_specks_long_lines_solid_blobs_and_a_page_edge_are_not_digits():
+    rng = np.random.default_rng(0)
+    page = np.full((480, 640), 210, np.uint8)
+    page[:, 560:] = 60  # the desk beyond the page's edge
+    cv2.line(page, (0, 120), (639, 122), 40, 3)  # a ruled line
+    cv2.line(page, (300, 0), (302, 479), 40, 3)  # a fold
+    cv2.rectangle(page, (60, 300), (160, 400), 30, -1)  # a solid blob
+    for _ in range(30):  # dirt
+        cv2.circle(page, (int(rng.integers(0, 540)), int(rng.integers(0, 480))), 2, 50, -1)
+    page = np.clip(page + rng.normal(0, 4, page.shape), 0, 255).astype(np.uint8)
+    assert find_digit_boxes(page) == []
+
+
+def test_a_digit_broken_into_pieces_is_one_digit():
+    page = np.full((300, 400), 220, np.uint8)
+    # A 5 whose top bar never touched its body.
+    cv2.line(page, (170, 80), (240, 80), 30, 9)
+    cv2.line(page, (170, 95), (165, 150), 30, 9)
+    cv2.ellipse(page, (195, 185), (38, 38), 0, -150, 150, 30, 9)
+    found = find_digit_boxes(page)
+    assert len(found) == 1
+    x, y, w, h = found[0]
+    assert y <= 80 and y + h >= 215 and x <= 165 and x + w >= 230
+
+
+def test_grey_bgr_and_bgra_frames_give_the_same_boxes(mnist_test):
+    frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    bgra = cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)
+    boxes = find_digit_boxes(frame)
+    assert boxes
+    assert find_digit_boxes(grey) == boxes
+    assert find_digit_boxes(bgra) == boxes
+
+
+def test_not_an_image_is_an_image_error():
+    with pytest.raises(ImageError):
+        find_digit_boxes(np.zeros(100, np.uint8))
+    with pytest.raises(ImageError):
+        find_digit_boxes(np.zeros((4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("bad", [{"work_size": 10}, {"min_contrast": 1.5}, {"polarity": "up"},
+                                 {"min_height": 0.5, "max_height": 0.2}, {"max_fill": 0}])
+def test_find_config_rejects_bad_values(bad):
+    with pytest.raises(ValueError):
+        FindConfig(**bad)
+
+
+class CountingClassifier:
+    """Answers every crop with the same probabilities, and counts the calls."""
+
+    def __init__(self, probs):
+        self.probs = np.asarray(probs, np.float32)
+        self.calls = []
+
+    def probabilities(self, images):
+        self.calls.append((images.shape, images.dtype))
+        return np.tile(self.probs, (len(images), 1))
+
+
+def test_read_digits_classifies_all_crops_in_one_batch(mnist_test):
+    frame = frames(mnist_test, 1, seed=2, empty_fraction=0.0, min_digits=4, max_digits=4)[0]
+    sure = CountingClassifier(np.eye(10)[3] * 0.9 + 0.01)
+    readings = read_digits(sure, frame.image)
+    assert sure.calls == [((4, 28, 28), np.uint8)]
+    assert [r.digit for r in readings] == [3, 3, 3, 3]
+    assert not any(r.rejected for r in readings)
+    unsure = CountingClassifier(np.full(10, 0.1))
+    readings = read_digits(unsure, frame.image, min_confidence=0.7)
+    assert [(r.digit, r.rejected) for r in readings] == [(None, True)] * 4
+    assert all(abs(r.confidence - 0.1) < 1e-6 for r in readings)
+
+
+def test_read_digits_on_an_empty_frame_does_not_call_the_model(mnist_test):
+    frame = frames(mnist_test, 1, seed=2, empty_fraction=1.0)[0]
+    clf = CountingClassifier(np.eye(10)[0])
+    assert read_digits(clf, frame.image) == []
+    assert clf.calls == []
+
+
+def test_read_digits_rejects_a_confidence_outside_0_1():
+    with pytest.raises(ValueError):
+        read_digits(CountingClassifier(np.eye(10)[0]), np.zeros((50, 50), np.uint8), 1.5)
+
+
+def test_read_digits_end_to_end_with_the_bundled_model(mnist_test, classifier):
+    from edge_runtime import DigitReading
+
+    correct = total = 0
+    for frame in frames(mnist_test, 20, seed=13, empty_fraction=0.0):
+        readings = classifier.read_digits(frame.image, min_confidence=0.7)
+        assert all(isinstance(r, DigitReading) for r in readings)
+        assert all(r.rejected == (r.digit is None) for r in readings)
+        assert all(r.rejected == (r.confidence < 0.7) for r in readings)
+        assert len(readings) == len(frame.digits)
+        for reading, truth in zip(readings, frame.digits, strict=True):
+            assert iou(reading.box, truth.box) > 0.5
+            correct += reading.digit == truth.digit
+            total += 1
+    assert correct / total >= 0.9, f"read {correct} of {total} digits"
+
+
+def test_finding_works_with_tensorflow_unimportable():
+    code = (
+        "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
+        "import numpy as np, cv2\n"
+        "from edge_runtime.find import find_digit_boxes\n"
+        "page = np.full((240, 320), 220, np.uint8)\n"
+        "cv2.line(page, (150, 60), (160, 170), 20, 8)\n"
+        "print(len(find_digit_boxes(page)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
