@@ -6,13 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_runtime.errors import ModelFormatError
+from edge_runtime.model_file import resolve_model
 
 Box = tuple[int, int, int, int]
 
-ARTIFACT_MODEL = Path("artifacts/model_int8.tflite")
-BUNDLED_MODEL = Path("data/models/seed_int8.tflite")
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_roi(text: str) -> Box:
@@ -74,14 +71,7 @@ class CameraConfig:
 def default_model() -> Path:
     """``artifacts/model_int8.tflite`` if present, else the bundled seed model.
 
-    Looked up in the working directory, then in the source tree.
-
     Raises:
         ModelFormatError: neither exists.
     """
-    for relative in (ARTIFACT_MODEL, BUNDLED_MODEL):
-        for base in (Path.cwd(), REPO_ROOT):
-            if (base / relative).is_file():
-                return base / relative
-    raise ModelFormatError(f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; "
-                           "run `edgecnn export --int8` or pass --model")
+    return resolve_model(None)

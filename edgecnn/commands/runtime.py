@@ -17,9 +17,6 @@ import typer
 
 app = typer.Typer()
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACT_MODEL = Path("artifacts/model_int8.tflite")
-BUNDLED_MODEL = Path("data/models/seed_int8.tflite")
 ARTIFACT_KERAS = Path("artifacts/model.keras")
 EXPORT_HINT = "run `edgecnn export --int8` (or pass --model)"
 
@@ -44,32 +41,11 @@ class PredictConfig:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
 
 
-def _first_existing(relative: Path) -> Path | None:
-    for base in (Path.cwd(), REPO_ROOT):
-        candidate = base / relative
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def resolve_model(model: Path | None) -> Path:
-    """The model to use: the one given, else the exported one, else the bundled one.
+    """The given model, else ``artifacts/model_int8.tflite``, else the bundled one."""
+    from edge_runtime.model_file import resolve_model as resolve
 
-    Raises:
-        ModelFormatError: no such model (with a hint to export one).
-    """
-    from edge_runtime.errors import ModelFormatError
-
-    if model is not None:
-        if not model.is_file():
-            raise ModelFormatError(f"{model}: model file not found; {EXPORT_HINT}")
-        return model
-    found = _first_existing(ARTIFACT_MODEL) or _first_existing(BUNDLED_MODEL)
-    if found is None:
-        raise ModelFormatError(
-            f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; {EXPORT_HINT}"
-        )
-    return found
+    return resolve(model)
 
 
 @app.command()
@@ -184,8 +160,9 @@ def _with_keras(report: Any, config: Any) -> Any:
     import dataclasses
 
     from edge_runtime.errors import ModelFormatError
+    from edge_runtime.model_file import find_in_checkout
 
-    path = config.keras or _first_existing(ARTIFACT_KERAS)
+    path = config.keras or find_in_checkout(ARTIFACT_KERAS)
     if path is None:
         note = f"skipped (no --keras and no {ARTIFACT_KERAS})"
         return dataclasses.replace(report, keras_note=note)

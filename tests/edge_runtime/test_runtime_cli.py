@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from edge_runtime import model_file
 from edgecnn.cli import app
 from edgecnn.commands import runtime as runtime_commands
 
@@ -66,9 +67,9 @@ def test_predict_json(model_path, digit_files):
 
 def test_predict_uses_a_default_model(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no artifacts/ here: the repo's model is used
-    repo = runtime_commands.REPO_ROOT
-    if not any((repo / p).is_file() for p in (runtime_commands.ARTIFACT_MODEL,
-                                               runtime_commands.BUNDLED_MODEL)):
+    repo = model_file.SOURCE_TREE
+    if not any((repo / p).is_file() for p in (model_file.ARTIFACT_MODEL,
+                                               model_file.BUNDLED_MODEL)):
         pytest.skip("no exported or bundled model in the repo")
     path, label = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
@@ -86,7 +87,7 @@ def test_a_missing_model_exits_4_with_a_hint(digit_files, tmp_path):
 
 def test_no_model_anywhere_exits_4(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(runtime_commands, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(model_file, "SOURCE_TREE", tmp_path)
     path, _ = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 4
