@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from camera_demo.config import default_model
 from camera_demo.outputs import reading_dict
 from camera_demo.overlay import draw_readings
 from camera_demo.sources import OpenCVReader, Source, SourceKind
+from edge_runtime.bench import describe_machine, memory_source, rss_bytes
 from edge_runtime.errors import SourceError, require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def run_camera_bench(model: Path | None = None, frames: int = 2000, *, clip: Pat
             for n in sorted(set(digits.tolist()))},
         "model": str(model_path),
         "clip": str(clip or DEFAULT_CLIP),
-        "cpu": _cpu_name(),
+        "cpu": describe_machine(),
         "pi4_fps_estimate": {"low": round(fps / PI4_SLOWDOWN[1], 1),
                              "high": round(fps / PI4_SLOWDOWN[0], 1),
                              "assumption": "Cortex-A72 5-10x slower per core than this CPU"},
@@ -193,45 +193,37 @@ def run_soak(model: Path | None = None, frames: int = 20000, *, clip: Path | Non
         "rss_max_mb": round(max(v for _, v in samples), 1),
         "growth_mb": round(end - warm, 1),
         "samples": [[n, round(v, 1)] for n, v in samples],
-        "memory_probe": _probe_name(),
+        "memory_probe": memory_source(),
     }
 
 
 def rss_mb() -> float:
-    """This process's resident memory in MB (psutil, else /proc, else peak RSS)."""
-    try:
-        import psutil
-
-        return float(psutil.Process().memory_info().rss) / 1e6
-    except ImportError:
-        pass
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # peak, in KB on Linux
+    """This process's resident memory in MB."""
+    return rss_bytes() / 1e6
 
 
-def _probe_name() -> str:
-    try:
-        import psutil  # noqa: F401
-
-        return "psutil"
-    except ImportError:
-        return "/proc/self/statm" if os.path.exists("/proc/self/statm") else "peak RSS"
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith(("model name", "Model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def format_camera_report(result: dict[str, Any]) -> str:
+    """The camera benchmark (and soak, if run) as readable lines."""
+    b = result["bench"]
+    by = ", ".join(f"{n}: {ms} ms" for n, ms in b["latency_ms_p50_by_digits"].items())
+    pi = b["pi4_fps_estimate"]
+    lines = [
+        f"camera bench: {b['resolution']}, {b['frames']} frames, up to "
+        f"{b['max_digits_per_frame']} digits ({b['digits_per_frame']} per frame), "
+        f"{b['num_threads']} thread, on {b['cpu']}",
+        f"  find + classify + draw: {b['fps_mean']} FPS mean, {b['fps_median']} FPS median; "
+        f"latency p50 {b['latency_ms_p50']} ms, p99 {b['latency_ms_p99']} ms",
+        f"  median latency by digits in the frame: {by}",
+        f"  Raspberry Pi 4 estimate: {pi['low']}-{pi['high']} FPS ({pi['assumption']})",
+    ]
+    if "soak" in result:
+        s = result["soak"]
+        lines.append(
+            f"soak: {s['frames']} frames in {s['seconds']} s ({s['fps']} FPS); RSS "
+            f"{s['rss_start_mb']} MB after {s['samples'][1][0]} frames -> {s['rss_end_mb']} MB "
+            f"at the end (growth {s['growth_mb']} MB, max {s['rss_max_mb']} MB, "
+            f"{s['memory_probe']})")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,23 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         result["soak"] = run_soak(args.model, args.soak, clip=args.clip)
     if args.json:
         print(json.dumps(result, indent=2))
-        return 0
-    b = result["bench"]
-    print(f"camera bench: {b['resolution']}, {b['frames']} frames, up to "
-          f"{b['max_digits_per_frame']} digits ({b['digits_per_frame']} per frame), "
-          f"{b['num_threads']} thread, on {b['cpu']}")
-    print(f"  find + classify + draw: {b['fps_mean']} FPS mean, {b['fps_median']} FPS median; "
-          f"latency p50 {b['latency_ms_p50']} ms, p99 {b['latency_ms_p99']} ms")
-    by = ", ".join(f"{n}: {ms} ms" for n, ms in b["latency_ms_p50_by_digits"].items())
-    print(f"  median latency by digits in the frame: {by}")
-    pi = b["pi4_fps_estimate"]
-    print(f"  Raspberry Pi 4 estimate: {pi['low']}-{pi['high']} FPS ({pi['assumption']})")
-    if "soak" in result:
-        s = result["soak"]
-        print(f"soak: {s['frames']} frames in {s['seconds']} s ({s['fps']} FPS); RSS "
-              f"{s['rss_start_mb']} MB after {s['samples'][1][0]} frames -> {s['rss_end_mb']} MB "
-              f"at the end (growth {s['growth_mb']} MB, max {s['rss_max_mb']} MB, "
-              f"{s['memory_probe']})")
+    else:
+        print(format_camera_report(result))
     return 0
 
 

@@ -185,7 +185,7 @@ def run_bench(config: BenchConfig) -> BenchReport:
         model=str(path), model_bytes=path.stat().st_size, mode=mode, runs=config.runs,
         batch=config.batch, machine=describe_machine(),
         python=platform.python_version(), numpy=np.__version__,
-        memory_source=_memory_source(), results=tuple(results),
+        memory_source=memory_source(), results=tuple(results),
     )
 
 
@@ -194,7 +194,7 @@ def _bench_one(path: Path, backend: Backend, threads: int,
     image = sample_digit()
     images = np.stack([np.roll(image, (i % 5) - 2, axis=i % 2) for i in range(config.batch)])
 
-    rss_before = _rss_bytes()
+    rss_before = rss_bytes()
     start = time.perf_counter_ns()
     clf = DigitClassifier(path, num_threads=threads, backend=backend)
     load_ms = (time.perf_counter_ns() - start) / 1e6
@@ -202,7 +202,7 @@ def _bench_one(path: Path, backend: Backend, threads: int,
     # measured before the raw interpreter adds its own.
     clf.predict_batch(images)
     clf.predict(image)
-    rss_delta = _rss_bytes() - rss_before
+    rss_delta = rss_bytes() - rss_before
     start = time.perf_counter_ns()
     _, raw = create_interpreter(path, threads, backend)
     raw_load_ms = (time.perf_counter_ns() - start) / 1e6
@@ -318,23 +318,33 @@ def measure_float_model(predict: Callable[[np.ndarray], Any], path: str, tensorf
     )
 
 
-def _memory_source() -> str:
+def memory_source() -> str:
+    """How :func:`rss_bytes` measures: say it beside every memory figure."""
     try:
         import psutil  # noqa: F401
     except ImportError:
+        if os.path.exists("/proc/self/statm"):
+            return "/proc/self/statm RSS"
         return "getrusage peak RSS (install edgecnn[bench] for psutil)"
     return "psutil RSS"
 
 
-def _rss_bytes() -> int:
+def rss_bytes() -> int:
+    """This process's resident memory now (psutil, else /proc, else the peak so far)."""
     try:
         import psutil
+
+        return int(psutil.Process().memory_info().rss)
     except ImportError:
+        pass
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return int(peak if sys.platform == "darwin" else peak * 1024)  # KiB on Linux
-    return int(psutil.Process().memory_info().rss)
 
 
 def format_report(report: BenchReport) -> str:

@@ -129,8 +129,21 @@ def bench(
     runs: int = typer.Option(500, help="Single-image calls timed per configuration."),
     batch: int = typer.Option(64, help="Images per batched call."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    camera: bool = typer.Option(
+        False, "--camera", help="Instead: frames per second of the camera pipeline (find + "
+        "classify + draw) on the sample clip's 640x480 frames, one thread."),
+    frames: int = typer.Option(2000, help="With --camera: frames to time."),
+    soak: int = typer.Option(
+        0, help="With --camera: also process this many frames (e.g. 20000) through the "
+        "whole demo and report memory at start and end."),
 ) -> None:
-    """Latency, throughput, load time and memory of the runtime against the raw interpreter."""
+    """Latency, throughput, load time and memory of the runtime against the raw interpreter.
+
+    With --camera, the camera demo's processing rate and (with --soak N) its memory.
+    """
+    if camera:
+        _camera_bench(model, frames, soak, json_output)
+        return
     from edge_runtime.bench import BenchConfig, format_report, run_bench
 
     config = BenchConfig(model=resolve_model(model), keras=keras, threads=parse_threads(threads),
@@ -141,6 +154,16 @@ def bench(
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
         typer.echo(format_report(report))
+
+
+def _camera_bench(model: Path | None, frames: int, soak: int, json_output: bool) -> None:
+    from camera_demo.bench import format_camera_report, run_camera_bench, run_soak
+
+    path = resolve_model(model)
+    result: dict[str, Any] = {"bench": run_camera_bench(path, frames)}
+    if soak:
+        result["soak"] = run_soak(path, soak, sample_every=max(1, min(1000, soak // 10)))
+    typer.echo(json.dumps(result, indent=2) if json_output else format_camera_report(result))
 
 
 def parse_threads(text: str) -> tuple[int, ...]:

@@ -37,3 +37,18 @@ def test_bench_main_prints_figures(short_clip, model_path, capsys):
     assert main(["--model", str(model_path), "--clip", str(short_clip), "--frames", "10"]) == 0
     out = capsys.readouterr().out
     assert "FPS mean" in out and "Raspberry Pi 4 estimate" in out
+
+
+def test_edgecnn_bench_camera_prints_fps_and_soak_memory(model_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from edgecnn.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--camera", "--model", str(model_path),
+                                      "--frames", "20", "--soak", "60", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["bench"]["frames"] == 20 and figures["bench"]["fps_mean"] > 0
+    assert figures["soak"]["frames"] == 60 and figures["soak"]["rss_end_mb"] > 0
