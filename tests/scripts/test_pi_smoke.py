@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "pi_smoke.sh"
 CHECK = REPO / "scripts" / "pi_smoke_check.py"
 SEED_MODEL = REPO / "data" / "models" / "seed_int8.tflite"
