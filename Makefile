@@ -15,9 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+CLIP   := data/samples/digits_clip.avi
+
+# train -> int8 export behind the accuracy gate -> runtime benchmark -> camera demo
+# headless on the bundled sample clip -> a short summary. About 3 minutes on 2 cores.
 run: $(STAMP)
 	$(BIN)/edgecnn train --out $(OUT)
-	$(BIN)/edgecnn evaluate --model $(OUT)/model.keras
+	$(BIN)/edgecnn export --int8 --model $(OUT)/model.keras --out $(OUT)/model_int8.tflite --check-micro
+	$(BIN)/edgecnn bench --model $(OUT)/model_int8.tflite --keras $(OUT)/model.keras
+	$(BIN)/edgecnn bench --model $(OUT)/model_int8.tflite --threads 1 --json > $(OUT)/.bench.json && mv $(OUT)/.bench.json $(OUT)/bench.json
+	$(BIN)/edgecnn camera --source $(CLIP) --model $(OUT)/model_int8.tflite --headless \
+		--json-out $(OUT)/camera.jsonl --truth $(CLIP:.avi=.json) --summary-out $(OUT)/camera_summary.json
+	$(BIN)/python scripts/run_summary.py $(OUT)
 
 test: $(STAMP) lint
 	$(BIN)/pytest -q

@@ -157,6 +157,7 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             max_drop_pp=config.max_drop,
             agreement=measurement.agreement,
             float_size_bytes=sizes.keras,
+            float32_tflite_size_bytes=sizes.float32_tflite,
             size_bytes=sizes.model,
             source_model=sidecar.relative_to_sidecar(config.model, paths.sidecar.parent),
             source_sha256=sidecar.file_sha256(config.model),

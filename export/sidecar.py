@@ -100,7 +100,8 @@ def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:
 def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], dict[str, Any]],
                   float_accuracy: float, quantized_accuracy: float, drop_pp: float,
                   max_drop_pp: float, agreement: float, float_size_bytes: int,
-                  size_bytes: int, source_model: str, source_sha256: str,
+                  float32_tflite_size_bytes: int, size_bytes: int, source_model: str,
+                  source_sha256: str,
                   calibration_samples: int | None, calibration_seed: int | None,
                   micro: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the sidecar, in the schema the runtime reads (schema_version 1).
@@ -115,6 +116,8 @@ def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], 
         max_drop_pp: the gate's tolerance.
         agreement: fraction of test images both models label alike.
         float_size_bytes: size of the source ``.keras`` file.
+        float32_tflite_size_bytes: size of the same model converted to float32 ``.tflite``
+            (the fair comparison for the int8 file: no optimizer state, same format).
         size_bytes: size of the ``.tflite`` file.
         source_model: the source model's path, relative to the sidecar when possible.
         source_sha256: its SHA-256.
@@ -142,6 +145,7 @@ def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], 
         "max_drop_pp": float(max_drop_pp),
         "agreement": round(float(agreement), 6),
         "float_size_bytes": int(float_size_bytes),
+        "float32_tflite_size_bytes": int(float32_tflite_size_bytes),
         "size_bytes": int(size_bytes),
         "source_model": source_model,
         "source_sha256": source_sha256,

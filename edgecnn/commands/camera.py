@@ -38,6 +38,8 @@ def camera(
         None, help="Interpreter (and OpenCV) threads (default: the backend's)."),
     truth: Path | None = typer.Option(
         None, help="Ground-truth JSON of the clip: print digit accuracy at the end."),
+    summary_out: Path | None = typer.Option(
+        None, help="Also write the end-of-run summary as JSON to this file."),
 ) -> None:
     """Find and read every digit in each frame; show, stream, record or log it.
 
@@ -51,4 +53,11 @@ def camera(
         source=source, model=model, headless=headless, json_out=json_out, record=record,
         serve=serve, roi=parse_roi(roi) if roi is not None else None,
         min_confidence=min_confidence, max_frames=max_frames, threads=threads, truth=truth)
-    run_camera(config)
+    summary = run_camera(config)
+    if summary_out is not None:
+        import json
+        import os
+
+        tmp = summary_out.with_name(f".{summary_out.name}.tmp")
+        tmp.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, summary_out)

@@ -199,9 +199,10 @@ def _with_keras(report: Any, config: Any) -> Any:
         raise ModelFormatError(f"{path}: Keras model not found")
     from edge_runtime.bench import measure_float_model
     from edge_runtime.errors import require
+    from train.tf_env import import_tensorflow
 
+    tf: Any = import_tensorflow()  # quietly: its import prints a screenful of notices
     keras: Any = require("keras", "train")
-    tf: Any = require("tensorflow", "train")
     start = time.perf_counter_ns()
     try:
         net = keras.saving.load_model(path, compile=False)

@@ -18,10 +18,14 @@ def test_headless_run_with_truth_and_json_out(short_clip, model_path, tmp_path):
     result = runner.invoke(app, ["camera", "--source", str(short_clip), "--model",
                                  str(model_path), "--headless", "--json-out", str(out),
                                  "--truth", str(short_clip.with_suffix(".json")),
-                                 "--threads", "1", "--max-frames", "20"])
+                                 "--threads", "1", "--max-frames", "20",
+                                 "--summary-out", str(tmp_path / "summary.json")])
     assert result.exit_code == 0, result.output
     assert "digit accuracy" in result.stdout and "latency: p50" in result.stdout
     assert len([json.loads(line) for line in out.read_text().splitlines()]) == 20
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["frames"] == 20 and summary["truth"]["digits"] > 0
+    assert f"{100 * summary['truth']['accuracy']:.1f}%" in result.stdout
 
 
 def test_an_unopenable_source_exits_8_with_one_line(model_path, tmp_path):

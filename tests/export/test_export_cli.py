@@ -17,8 +17,8 @@ runner = CliRunner()
 SCHEMA_KEYS = {
     "schema_version", "model_file", "mode", "input", "output", "normalization", "labels",
     "float_accuracy", "quantized_accuracy", "accuracy_drop_pp", "max_drop_pp", "agreement",
-    "float_size_bytes", "size_bytes", "source_model", "source_sha256", "calibration_samples",
-    "calibration_seed", "versions", "created",
+    "float_size_bytes", "float32_tflite_size_bytes", "size_bytes", "source_model",
+    "source_sha256", "calibration_samples", "calibration_seed", "versions", "created",
 }
 
 
@@ -53,6 +53,7 @@ def test_int8_export_writes_a_model_the_runtime_scores_as_the_sidecar_says(int8_
     assert sidecar["size_bytes"] == model.stat().st_size
     assert sidecar["float_size_bytes"] == (folder / "model.keras").stat().st_size
     assert sidecar["float_size_bytes"] >= 3 * sidecar["size_bytes"]
+    assert sidecar["float32_tflite_size_bytes"] >= 3 * sidecar["size_bytes"]
     assert "float32 .tflite" in result.output and "x smaller" in result.output
 
     # The accuracy in the sidecar is what the runtime measures on the full test set.
