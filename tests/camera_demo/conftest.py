@@ -16,7 +16,7 @@ SAMPLE_CLIP = REPO / "data" / "samples" / "digits_clip.avi"
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     if not MODEL.is_file():
-        pytest.skip(f"no model at {MODEL}")
+        pytest.fail(f"the bundled model {MODEL} is missing")
     return MODEL
 
 

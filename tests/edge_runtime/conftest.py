@@ -22,16 +22,16 @@ MNIST_DIR = REPO / "data" / "mnist"
 def _idx(name: str, offset: int) -> np.ndarray:
     path = MNIST_DIR / name
     if not path.is_file():
-        pytest.skip(f"bundled MNIST file {path} is missing")
+        pytest.fail(f"bundled MNIST file {path} is missing")
     with gzip.open(path) as f:
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    """The bundled int8 model (the lead replaces the provisional one with the real one)."""
+    """The bundled int8 seed model (data/models/seed_int8.tflite, with its sidecar)."""
     if not MODEL.is_file():
-        pytest.skip(f"no model at {MODEL}")
+        pytest.fail(f"the bundled model {MODEL} is missing")
     return MODEL
 
 

@@ -16,7 +16,6 @@ cv2 = pytest.importorskip("cv2")
 
 
 def test_the_example_reads_a_row_of_digits(tmp_path, model_path, mnist_test, classifier):
-    pytest.importorskip("edge_runtime.find")
     images, labels = mnist_test
     probs = classifier.probabilities(images[200:400])
     sure = [200 + i for i in range(200)

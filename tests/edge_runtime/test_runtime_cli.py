@@ -67,10 +67,7 @@ def test_predict_json(model_path, digit_files):
 
 def test_predict_uses_a_default_model(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no artifacts/ here: the repo's model is used
-    repo = model_file.SOURCE_TREE
-    if not any((repo / p).is_file() for p in (model_file.ARTIFACT_MODEL,
-                                               model_file.BUNDLED_MODEL)):
-        pytest.skip("no exported or bundled model in the repo")
+    assert (model_file.SOURCE_TREE / model_file.BUNDLED_MODEL).is_file()
     path, label = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 0, result.output
@@ -123,7 +120,6 @@ def test_bad_option_values_exit_2(model_path, digit_files):
 
 
 def test_predict_all_digits(model_path, tmp_path, mnist_test, classifier):
-    pytest.importorskip("edge_runtime.find")
     images, labels = mnist_test
     # three digits the model reads with confidence, written dark on paper in a row
     probs = classifier.probabilities(images[:200])
