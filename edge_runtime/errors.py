@@ -17,8 +17,11 @@ MissingDependencyError 6     an optional package (or interpreter backend) is
                              not installed; the message names the extra
 ImageError             7     an image file is unreadable or an array has the
                              wrong rank or dtype
-SourceError            8     a camera / video source cannot be opened
-(interrupted)          130   Ctrl-C
+SourceError            8     a camera / video source cannot be opened, or
+                             ``camera --serve`` cannot listen on its address
+(interrupted)          130   Ctrl-C during train, export, evaluate or bench
+                             (the camera's normal way to stop is Ctrl-C: it
+                             writes its summary and exits 0)
 =====================  ====  ==================================================
 """
 
@@ -69,7 +72,7 @@ class ImageError(EdgeCNNError):
 
 
 class SourceError(EdgeCNNError):
-    """A camera, video file or stream could not be opened."""
+    """A camera, video file or stream could not be opened, or a server could not listen."""
 
     exit_code = 8
 

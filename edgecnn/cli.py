@@ -31,6 +31,22 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from edgecnn import __version__
+
+        typer.echo(f"edgecnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Train a digit CNN, quantize it to int8 TFLite, and run it on a Raspberry Pi."""
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)

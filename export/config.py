@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL = Path("artifacts/model.keras")
+DEFAULT_CALIBRATION_SAMPLES = 1000
 MNIST_SHAPE = (28, 28)
 
 
@@ -83,7 +84,9 @@ class ExportConfig:
             model's folder (``artifacts/model_int8.tflite`` for the default model).
         mode: the conversion (see :class:`Mode`).
         max_drop: the gate's tolerance, in percentage points of test accuracy.
-        calibration_samples: training images drawn for int8 calibration.
+        calibration_samples: training images drawn for int8 calibration; ``None`` ->
+            :data:`DEFAULT_CALIBRATION_SAMPLES`, or every training image when there
+            are fewer (a small dataset of your own).
         calibration_seed: seeds that draw.
         data: dataset path for :func:`train.data.load_mnist`; ``None`` for the bundled MNIST.
         io: input/output dtype; ``None`` -> int8 for ``int8`` mode, float otherwise.
@@ -98,7 +101,7 @@ class ExportConfig:
     out: Path | None = None
     mode: Mode = Mode.INT8
     max_drop: float = 0.5
-    calibration_samples: int = 1000
+    calibration_samples: int | None = None
     calibration_seed: int = 0
     data: Path | None = None
     io: IOType | None = None
@@ -123,7 +126,8 @@ class ExportConfig:
                 and self.max_drop >= 0):
             raise ValueError(f"--max-drop must be a number >= 0 (percentage points), "
                              f"got {self.max_drop}")
-        if isinstance(self.calibration_samples, bool) or self.calibration_samples < 1:
+        if self.calibration_samples is not None and (
+                isinstance(self.calibration_samples, bool) or self.calibration_samples < 1):
             raise ValueError(f"--calibration-samples must be >= 1, got {self.calibration_samples}")
         if self.calibration_seed < 0:
             raise ValueError(f"--calibration-seed must be >= 0, got {self.calibration_seed}")

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from export import gate
-from export.config import ExportConfig, ExportPaths, Mode
+from export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
 from export.report import Sizes
 
 TEMP_PREFIX = "."
@@ -108,7 +108,8 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             p.stage(f"calibrating on {len(calibration):,} given images and converting to int8")
         else:
             calibration = convert.draw_calibration(
-                data.train_images, config.calibration_samples, config.calibration_seed)
+                data.train_images, calibration_count(config, len(data.train_images)),
+                config.calibration_seed)
             p.stage(f"calibrating on {len(calibration):,} training images "
                     f"(seed {config.calibration_seed}) and converting to int8")
     else:
@@ -172,7 +173,9 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
         temp.report.write_text(report.render_markdown(
             model_name=paths.model.name, mode=mode.value, io_type=config.io_type.value,
             source=str(config.model), data_source=data.source, measurement=measurement,
-            max_drop=config.max_drop, sizes=sizes, calibration=_calibration_line(config, mode),
+            max_drop=config.max_drop, sizes=sizes,
+            calibration=_calibration_line(
+                config, mode, 0 if calibration is None else len(calibration)),
             micro=micro_figures, elapsed_s=elapsed, figure_name=paths.figure.name,
         ), encoding="utf-8")
         temp.publish()
@@ -184,12 +187,19 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
                         sidecar=content)
 
 
-def _calibration_line(config: ExportConfig, mode: Mode) -> str:
+def calibration_count(config: ExportConfig, train_images: int) -> int:
+    """How many training images to calibrate on: as asked, else the default or all."""
+    if config.calibration_samples is not None:
+        return config.calibration_samples  # asked for: too many is the user's error
+    return min(DEFAULT_CALIBRATION_SAMPLES, train_images)
+
+
+def _calibration_line(config: ExportConfig, mode: Mode, count: int) -> str:
     if mode is not Mode.INT8:
         return f"none ({mode.value} does not calibrate)"
     if config.calibration_images is not None:
         return f"{len(config.calibration_images):,} images given by the caller"
-    return (f"{config.calibration_samples:,} training images drawn with seed "
+    return (f"{count:,} training images drawn with seed "
             f"{config.calibration_seed}, normalized by edge_runtime.preprocess.normalize")
 
 

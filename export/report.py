@@ -90,7 +90,7 @@ def render_markdown(*, model_name: str, mode: str, io_type: str, source: str, da
         f"| `{model_name}` ({mode}) | {sizes.model:,} | |",
         f"| same model as float32 `.tflite` | {sizes.float32_tflite:,} | "
         f"{sizes.ratio_float32:.2f}x smaller |",
-        f"| source `.keras` (includes optimizer state) | {sizes.keras:,} | "
+        f"| source `.keras` (may include optimizer state) | {sizes.keras:,} | "
         f"{sizes.ratio_keras:.2f}x smaller |",
         "",
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,12 +88,13 @@ def utc_now() -> str:
 
 
 def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:
-    """The source model's path as seen from the sidecar's folder (``model.keras`` when
-    beside it), falling back to the absolute path across drives."""
-    try:
-        return Path(os.path.relpath(source.resolve(), sidecar_dir.resolve())).as_posix()
-    except ValueError:
-        return str(source.resolve())
+    """The source model's path relative to the sidecar's folder when it lies inside it
+    (``model.keras`` when beside it), else its absolute path: a chain of ``../`` that
+    only holds on one machine's layout helps nobody."""
+    source, folder = source.resolve(), sidecar_dir.resolve()
+    if source.is_relative_to(folder):
+        return source.relative_to(folder).as_posix()
+    return str(source)
 
 
 def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], dict[str, Any]],

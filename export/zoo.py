@@ -146,12 +146,28 @@ def render_markdown(entries: Sequence[ZooEntry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(readme: Path, table: str) -> None:
-    """Replace the text between the zoo markers of ``readme`` with ``table``."""
-    text = readme.read_text(encoding="utf-8")
+def check_readme(readme: Path) -> tuple[str, int, int]:
+    """Read ``readme`` and find its zoo markers.
+
+    Returns:
+        The text, and the offsets of the start and end markers.
+
+    Raises:
+        ValueError: unreadable, or no ``README_START`` ... ``README_END`` markers.
+    """
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"--readme {readme}: cannot read it ({exc.strerror})") from None
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
-        raise ValueError(f"{readme} has no '{README_START}' ... '{README_END}' markers")
+        raise ValueError(f"--readme {readme} has no '{README_START}' ... '{README_END}' markers")
+    return text, start, end
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the zoo markers of ``readme`` with ``table``."""
+    text, start, end = check_readme(readme)
     new = text[: start + len(README_START)] + "\n" + table + text[end:]
     tmp = readme.with_name(f".{readme.name}.tmp")
     tmp.write_text(new, encoding="utf-8")

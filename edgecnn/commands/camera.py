@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.commands.checks import writable_file
+
 app = typer.Typer()
 
 
@@ -53,6 +55,10 @@ def camera(
         source=source, model=model, headless=headless, json_out=json_out, record=record,
         serve=serve, roi=parse_roi(roi) if roi is not None else None,
         min_confidence=min_confidence, max_frames=max_frames, threads=threads, truth=truth)
+    for path, option in ((json_out, "--json-out"), (record, "--record"),
+                         (summary_out, "--summary-out")):
+        if path is not None:
+            writable_file(path, option)
     summary = run_camera(config)
     if summary_out is not None:
         import json

@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from edgecnn.commands.checks import writable_file
+
 app = typer.Typer()
 
 BAR_WIDTH = 30
@@ -62,8 +64,9 @@ def export(
         help="The .tflite to write (default: model_<mode>.tflite beside --model)."),
     max_drop: float = typer.Option(
         0.5, "--max-drop", help="Refuse the model if test accuracy drops more (pp)."),
-    calibration_samples: int = typer.Option(
-        1000, "--calibration-samples", help="Training images to calibrate int8 on."),
+    calibration_samples: int | None = typer.Option(
+        None, "--calibration-samples",
+        help="Training images to calibrate int8 on (default: 1000, or all if fewer)."),
     calibration_seed: int = typer.Option(0, "--calibration-seed",
                                          help="Seed of the calibration draw."),
     data: Path | None = typer.Option(
@@ -92,6 +95,7 @@ def export(
         calibration_samples=calibration_samples, calibration_seed=calibration_seed,
         data=data, io=io.value if io is not None else None, check_micro=check_micro,
     )
+    writable_file(config.out_path, "--out")
     result = run_export(config, StageConsole())
     _summary(result)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.commands.checks import writable_dir
+
 app = typer.Typer()
 
 
@@ -50,6 +52,7 @@ def train(
 
     config = TrainConfig(arch=Arch(arch.value), epochs=epochs, batch_size=batch_size, seed=seed,
                          data=data, out=out, resume=resume, limit=limit)
+    writable_dir(config.out, "--out")
     result = run_training(config, echo=typer.echo)
     typer.echo(f"wrote {', '.join(p.name for p in result.files)} to {result.out}")
 

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import typer
 
+from edgecnn.commands.checks import writable_dir
 from edgecnn.commands.export import StageConsole
+from edgecnn.commands.train import ArchChoice
 
 app = typer.Typer()
-
-DEFAULT_ARCHS = ("seed", "tiny", "large")
 
 
 @app.command()
 def zoo(
-    arch: list[str] = typer.Option(list(DEFAULT_ARCHS), "--arch",
-                                   help="Architectures to measure (repeat the option)."),
+    arch: list[ArchChoice] = typer.Option(list(ArchChoice), "--arch",
+                                          help="Architectures to measure (repeat the option)."),
     models_dir: Path | None = typer.Option(
         None, "--models-dir",
         help="Where <arch>.keras models are kept (default: the shipped data/models)."),
@@ -37,7 +37,11 @@ def zoo(
     """
     from export import zoo as zoo_lib
 
-    entries = zoo_lib.run_zoo(arch, models_dir or zoo_lib.ZOO_DIR, out, data, max_drop,
+    writable_dir(out, "--out")
+    if readme is not None:
+        zoo_lib.check_readme(readme)  # before minutes of work, not after
+    archs = list(dict.fromkeys(a.value for a in arch))  # each once, in the order given
+    entries = zoo_lib.run_zoo(archs, models_dir or zoo_lib.ZOO_DIR, out, data, max_drop,
                               echo=lambda line: typer.echo(line, err=True),
                               progress=StageConsole())
     table = zoo_lib.render_markdown(entries)

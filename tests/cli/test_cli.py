@@ -60,3 +60,47 @@ def test_error_boundary_maps_each_error_to_its_exit_code(exc, code):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
+
+
+def test_version():
+    from edgecnn import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"edgecnn {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["train", "--limit", "200", "--epochs", "1", "--out", "{file}"], "--out"),
+        (["export", "--model", "{keras}", "--out", "{file}/m.tflite"], "--out"),
+        (["camera", "--source", "{clip}", "--headless", "--json-out", "{dir}"], "--json-out"),
+        (["camera", "--source", "{clip}", "--headless", "--record", "{file}/x.mp4"], "--record"),
+        (["zoo", "--arch", "tiny", "--out", "{file}"], "--out"),
+    ],
+)
+def test_unwritable_outputs_fail_at_once_with_exit_2(tmp_path, args, option):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    a_file = tmp_path / "a_file.txt"
+    a_file.write_text("not a folder")
+    values = {"file": str(a_file), "dir": str(tmp_path),
+              "keras": str(repo / "data" / "models" / "tiny.keras"),
+              "clip": str(repo / "data" / "samples" / "digits_clip.avi")}
+    result = runner.invoke(app, [arg.format(**values) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {option} ")
+    assert "epoch" not in result.output  # refused before any work
+    assert a_file.read_text() == "not a folder"
+
+
+def test_zoo_checks_arch_names_and_readme_markers_before_working(tmp_path):
+    result = runner.invoke(app, ["zoo", "--arch", "huge", "--out", str(tmp_path / "z")])
+    assert result.exit_code == 2 and "huge" in result.output
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers\n")
+    result = runner.invoke(app, ["zoo", "--arch", "tiny", "--out", str(tmp_path / "z"),
+                                 "--readme", str(readme)])
+    assert result.exit_code == 2 and "markers" in result.output
+    assert not (tmp_path / "z" / "zoo.md").exists()

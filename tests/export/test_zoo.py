@@ -24,7 +24,8 @@ def test_zoo_measures_a_model_and_fills_the_readme_table(tmp_path: Path, seed_mo
     readme = tmp_path / "README.md"
     readme.write_text(f"# title\n{README_START}\nold table\n{README_END}\nafter\n")
 
-    result = runner.invoke(app, ["zoo", "--arch", "seed", "--models-dir", str(models),
+    result = runner.invoke(app, ["zoo", "--arch", "seed", "--arch", "seed",
+                                 "--models-dir", str(models),
                                  "--out", str(tmp_path / "zoo"), "--data", str(small_data),
                                  "--readme", str(readme)])
 
