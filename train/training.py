@@ -442,8 +442,9 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         compile_model(model, recipe, steps)
 
     echo(f"training {config.arch.value} ({model.count_params():,} params) on {len(x_train):,} "
-         f"images, validating on {len(x_val):,}: {recipe.epochs} epochs, batch "
-         f"{recipe.batch_size}, Adam {recipe.learning_rate:g} {recipe.schedule.value}")
+         f"images, validating on {len(x_val):,}: {recipe.epochs} "
+         f"epoch{'s' * (recipe.epochs != 1)}, batch {recipe.batch_size}, "
+         f"Adam {recipe.learning_rate:g} {recipe.schedule.value}")
     epochs_run = recipe.epochs - first_epoch
     if epochs_run > 0:
         dataset = make_train_dataset(normalize(x_train), y_train, recipe, config.seed, first_epoch)
@@ -490,7 +491,8 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "command": _command_line(),
     }
     files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
-    echo(f"test accuracy {report.accuracy:.2%} (error {report.error:.2%})")
+    echo(f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
+         f"{report.count:,} test images of {mnist.source}")
     return TrainResult(out=out, model_path=out / "model.keras", metrics=metrics, report=report,
                        epochs_run=epochs_run, resumed_from=first_epoch, files=files)
 

@@ -11,17 +11,23 @@ from pathlib import Path
 
 
 def writable_dir(folder: Path, option: str) -> None:
-    """Create ``folder`` if needed and prove a file can be written in it.
+    """Prove that ``folder`` can be created (if missing) and written, leaving no trace.
 
     Raises:
-        ValueError: it is a file, or cannot be created or written.
+        ValueError: it, or the nearest thing above it that exists, is not a writable folder.
     """
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{option} {folder}: exists and is not a folder")
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{option} {folder}: {existing} exists and is not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        if existing == folder.absolute():
+            with tempfile.TemporaryFile(dir=existing):
+                pass
+        else:  # creating a folder here is what the command will do
+            with tempfile.TemporaryDirectory(dir=existing):
+                pass
     except OSError as exc:
         raise ValueError(f"{option} {folder}: cannot write there ({exc.strerror})") from None
 
