@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from train import training
+from train.artifacts import atomic_write
 from train.evaluate import evaluate_model
 from train.models import Arch, Augmentation, Recipe
-from train.training import TrainConfig, atomic_write, make_train_dataset, split_train, train
+from train.pipeline import make_train_dataset, split_train
+from train.training import TrainConfig, train
 
 SMALL = {"limit": 3000, "epochs": 2}
 ARTIFACTS = ("model.keras", "metrics.json", "history.json", "training_curves.png",
