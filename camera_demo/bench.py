@@ -210,7 +210,7 @@ def format_camera_report(result: dict[str, Any]) -> str:
     lines = [
         f"camera bench: {b['resolution']}, {b['frames']} frames, up to "
         f"{b['max_digits_per_frame']} digits ({b['digits_per_frame']} per frame), "
-        f"{b['num_threads']} thread, on {b['cpu']}",
+        f"{b['num_threads']} thread{'s' * (b['num_threads'] != 1)}, on {b['cpu']}",
         f"  find + classify + draw: {b['fps_mean']} FPS mean, {b['fps_median']} FPS median; "
         f"latency p50 {b['latency_ms_p50']} ms, p99 {b['latency_ms_p99']} ms",
         f"  median latency by digits in the frame: {by}",

@@ -64,7 +64,11 @@ class BenchConfig:
         if self.batch < 1:
             raise ValueError(f"--batch must be >= 1, got {self.batch}")
         if not self.threads or any(t < 1 for t in self.threads):
-            raise ValueError(f"--threads must list thread counts >= 1, got {self.threads}")
+            raise ValueError("--threads must list thread counts >= 1, e.g. 1,2")
+        choices = [b.value for b in BackendSet]
+        if self.backends not in choices:
+            raise ValueError(f"--backends must be one of {', '.join(choices)}, "
+                             f"got {self.backends!r}")
         object.__setattr__(self, "backends", BackendSet(self.backends))
 
 

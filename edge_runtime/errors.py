@@ -27,6 +27,8 @@ SourceError            8     a camera / video source cannot be opened, or
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EdgeCNNError(Exception):
     """Base of every error edgecnn raises on purpose."""
@@ -77,7 +79,7 @@ class SourceError(EdgeCNNError):
     exit_code = 8
 
 
-def require(module: str, extra: str) -> object:
+def require(module: str, extra: str) -> Any:
     """Import an optional dependency or raise one clear line naming the extra.
 
     Args:

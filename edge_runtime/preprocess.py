@@ -116,17 +116,7 @@ def to_grey(image: Any) -> np.ndarray:
     Raises:
         ImageError: empty, wrong rank or channel count, unsupported dtype or values.
     """
-    array = np.asarray(image)
-    kind = array.dtype.kind
-    if kind not in "uif":
-        raise ImageError(f"unsupported image dtype {array.dtype} (use uint8 0-255 or float 0-1)")
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ImageError(f"expected a grey (H, W), BGR (H, W, 3) or BGRA image, got {array.shape}")
-    if array.size == 0:
-        raise ImageError(f"empty image {array.shape}")
-    pixels = _to_uint8(array)
+    pixels = _to_uint8(_checked(np.asarray(image)))
     if pixels.ndim == 2:
         return pixels
     # ITU-R BT.601 weights in OpenCV's 15-bit fixed point: the same bytes as
@@ -140,6 +130,20 @@ def to_grey(image: Any) -> np.ndarray:
         paper = 255 if ink < 128 else 0
         grey = (grey * alpha + paper * (255 - alpha) + 127) // 255
     return grey.astype(np.uint8)
+
+
+def _checked(array: np.ndarray) -> np.ndarray:
+    """The array, with a single channel dropped, if its dtype and shape make an image."""
+    if array.dtype.kind not in "uif":
+        raise ImageError(f"unsupported image dtype {array.dtype} (use uint8 0-255 or float 0-1)")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageError("expected a grey (H, W), BGR (H, W, 3) or BGRA (H, W, 4) image, "
+                         f"got shape {array.shape}")
+    if array.size == 0:
+        raise ImageError(f"empty image, shape {array.shape}")
+    return array
 
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:
@@ -303,10 +307,12 @@ def read_image(path: str | Path) -> np.ndarray:
         path: a file OpenCV can decode (PNG, JPEG, BMP, ...) or a ``.npy`` array.
 
     Returns:
-        The pixels, unchanged (no colour conversion, alpha kept).
+        The pixels with no colour conversion and alpha kept: uint8, with 16-bit
+        images scaled down to 8 bits (other integer pixels must be 0-255), or, from a
+        ``.npy`` array, float in [0, 1]. A single channel axis is dropped.
 
     Raises:
-        ImageError: missing, unreadable, or not an image.
+        ImageError: missing, unreadable, or not an image; the message names the file.
         MissingDependencyError: OpenCV is not installed (not needed for ``.npy``).
     """
     path = Path(path)
@@ -314,15 +320,24 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageError(f"{path}: no such image file")
     if path.suffix.lower() == ".npy":
         try:
-            return np.asarray(np.load(path, allow_pickle=False))
+            image = np.asarray(np.load(path, allow_pickle=False))
         except (OSError, ValueError, EOFError) as exc:
             raise ImageError(f"{path}: unreadable .npy array ({exc})") from exc
-    cv2: Any = require("cv2", "edge")
+    else:
+        cv2: Any = require("cv2", "edge")
+        try:
+            data = np.fromfile(path, dtype=np.uint8)  # imdecode, unlike imread, takes any path
+        except OSError as exc:
+            raise ImageError(f"{path}: cannot read ({exc.strerror})") from exc
+        decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        if decoded is None:
+            raise ImageError(f"{path}: not an image OpenCV can decode")
+        image = decoded
     try:
-        data = np.fromfile(path, dtype=np.uint8)  # imdecode, unlike imread, takes any path
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read ({exc.strerror})") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
-        raise ImageError(f"{path}: not an image OpenCV can decode")
-    return np.asarray(image)
+        pixels = _checked(image)
+        if pixels.dtype.kind == "f":
+            check_unit_range(pixels)
+            return pixels
+        return _to_uint8(pixels)  # the classifier takes uint8 or float, not 16-bit
+    except ImageError as exc:
+        raise ImageError(f"{path}: {exc}") from exc

@@ -6,10 +6,13 @@ Only typer and the standard library are imported here; numpy, LiteRT, OpenCV and
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import time
+import zipfile
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,16 @@ app = typer.Typer()
 
 ARTIFACT_KERAS = Path("artifacts/model.keras")
 EXPORT_HINT = "run `edgecnn export --int8` (or pass --model)"
+CAMERA_FRAMES = 2000
+THREADS_HINT = "--threads must list thread counts >= 1, e.g. 1,2"
+
+
+class BackendChoice(str, Enum):
+    """``--backends`` values (mirrors ``edge_runtime.bench.BackendSet``, kept here so
+    --help stays light)."""
+
+    AUTO = "auto"
+    ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,25 @@ class PredictConfig:
             raise ValueError(f"--min-confidence must be in [0, 1], got {self.min_confidence}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class CameraBenchConfig:
+    """Options of ``edgecnn bench --camera``; one field per option."""
+
+    model: Path | None = None
+    threads: int = 1
+    frames: int = CAMERA_FRAMES
+    soak: int = 0
+    json: bool = False
+
+    def __post_init__(self) -> None:
+        if self.threads < 1:
+            raise ValueError(THREADS_HINT)
+        if self.frames < 1:
+            raise ValueError(f"--frames must be >= 1, got {self.frames}")
+        if self.soak and self.soak < 2:  # the soak compares memory after 1 frame and at the end
+            raise ValueError(f"--soak must be 0 (off) or >= 2 frames, got {self.soak}")
 
 
 def resolve_model(model: Path | None) -> Path:
@@ -78,6 +110,8 @@ def predict(
     if config.json:
         typer.echo(json.dumps({"model": str(path), "results": results}, indent=2))
         return
+    if config.model is None:
+        typer.echo(f"model: {path}", err=True)
     for record in results:
         typer.echo(_format_record(record))
 
@@ -123,18 +157,21 @@ def bench(
         None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."),
     keras: Path | None = typer.Option(
         None, help="Keras float model to compare (default: artifacts/model.keras if present)."),
-    threads: str = typer.Option("1,2", help="Comma-separated interpreter thread counts."),
-    backends: str = typer.Option(
-        "auto", help="auto (the one auto picks) or all (every one installed)."),
+    threads: str | None = typer.Option(
+        None, help="Comma-separated interpreter thread counts (default: 1,2; with --camera "
+        "one count, default 1)."),
+    backends: BackendChoice = typer.Option(
+        BackendChoice.AUTO, help="auto (the one auto picks) or all (every one installed)."),
     runs: int = typer.Option(500, help="Single-image calls timed per configuration."),
     batch: int = typer.Option(64, help="Images per batched call."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     camera: bool = typer.Option(
         False, "--camera", help="Instead: frames per second of the camera pipeline (find + "
-        "classify + draw) on the sample clip's 640x480 frames, one thread."),
-    frames: int = typer.Option(2000, help="With --camera: frames to time."),
-    soak: int = typer.Option(
-        0, help="With --camera: also process this many frames (e.g. 20000) through the "
+        "classify + draw) on the sample clip's 640x480 frames."),
+    frames: int | None = typer.Option(
+        None, help=f"With --camera: frames to time (default: {CAMERA_FRAMES})."),
+    soak: int | None = typer.Option(
+        None, help="With --camera: also process this many frames (e.g. 20000) through the "
         "whole demo and report memory at start and end."),
 ) -> None:
     """Latency, throughput, load time and memory of the runtime against the raw interpreter.
@@ -142,77 +179,105 @@ def bench(
     With --camera, the camera demo's processing rate and (with --soak N) its memory.
     """
     if camera:
-        _camera_bench(model, frames, soak, json_output)
+        counts = parse_threads("1" if threads is None else threads)
+        if len(counts) > 1:
+            raise ValueError(f"--camera times one thread count, got --threads {threads}")
+        _camera_bench(CameraBenchConfig(model, counts[0],
+                                        CAMERA_FRAMES if frames is None else frames,
+                                        soak or 0, json_output))
         return
+    for name, value in (("--frames", frames), ("--soak", soak)):
+        if value is not None:
+            raise ValueError(f"{name} needs --camera")
     from edge_runtime.bench import BenchConfig, format_report, run_bench
 
-    config = BenchConfig(model=resolve_model(model), keras=keras, threads=parse_threads(threads),
-                         backends=backends, runs=runs, batch=batch)
+    counts = parse_threads("1,2" if threads is None else threads)
+    config = BenchConfig(model=resolve_model(model), keras=keras, threads=counts,
+                         backends=backends.value, runs=runs, batch=batch)
+    keras_path, keras_note = _keras_to_compare(config.keras)  # fail before minutes of timing
     report = run_bench(config)
-    report = _with_keras(report, config)
+    if keras_path is None:
+        report = dataclasses.replace(report, keras_note=keras_note)
+    else:
+        report = dataclasses.replace(report, keras=_measure_keras(keras_path, config))
     if json_output:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
         typer.echo(format_report(report))
 
 
-def _camera_bench(model: Path | None, frames: int, soak: int, json_output: bool) -> None:
+def _camera_bench(config: CameraBenchConfig) -> None:
     from camera_demo.bench import format_camera_report, run_camera_bench, run_soak
 
-    path = resolve_model(model)
-    result: dict[str, Any] = {"bench": run_camera_bench(path, frames)}
-    if soak:
-        result["soak"] = run_soak(path, soak, sample_every=max(1, min(1000, soak // 10)))
-    typer.echo(json.dumps(result, indent=2) if json_output else format_camera_report(result))
+    path = resolve_model(config.model)
+    result: dict[str, Any] = {
+        "bench": run_camera_bench(path, config.frames, num_threads=config.threads)}
+    if config.soak:
+        result["soak"] = run_soak(path, config.soak, num_threads=config.threads,
+                                  sample_every=max(1, min(1000, config.soak // 10)))
+    if config.json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    if config.model is None:
+        typer.echo(f"model: {path}", err=True)
+    typer.echo(format_camera_report(result))
 
 
 def parse_threads(text: str) -> tuple[int, ...]:
     """``"1,2"`` -> ``(1, 2)``.
 
     Raises:
-        ValueError: not a comma-separated list of integers.
+        ValueError: not a comma-separated list of integers >= 1.
     """
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise ValueError(f"--threads must be comma-separated integers, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise ValueError(THREADS_HINT)
+    return counts
 
 
-def _with_keras(report: Any, config: Any) -> Any:
-    """Add the Keras float model's figures when TensorFlow and a .keras model are at hand."""
-    import dataclasses
+def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
+    """The Keras model to time after the TFLite runs, else None and why not.
 
-    from edge_runtime.errors import ModelFormatError
+    A given model is checked now, so that a wrong file fails at once, not after the
+    TFLite timings.
+
+    Raises:
+        MissingDependencyError: --keras given, TensorFlow not installed.
+        ModelFormatError: the model is missing or not a Keras zip archive.
+    """
+    from edge_runtime.errors import ModelFormatError, require
     from edge_runtime.model_file import find_in_checkout
 
-    path = config.keras or find_in_checkout(ARTIFACT_KERAS)
+    path = given or find_in_checkout(ARTIFACT_KERAS)
     if path is None:
-        note = f"skipped (no --keras and no {ARTIFACT_KERAS})"
-        return dataclasses.replace(report, keras_note=note)
+        return None, f"skipped (no --keras and no {ARTIFACT_KERAS})"
     if importlib.util.find_spec("tensorflow") is None:
-        if config.keras is not None:
-            from edge_runtime.errors import require
-
+        if given is not None:
             require("tensorflow", "train")
-        return dataclasses.replace(report, keras_note="skipped (TensorFlow not installed)")
-    if not Path(path).is_file():
+        return None, "skipped (TensorFlow not installed)"
+    if not path.is_file():
         raise ModelFormatError(f"{path}: Keras model not found")
+    if not zipfile.is_zipfile(path):  # the check train.evaluate.load_keras_model starts with
+        raise ModelFormatError(f"{path}: not a Keras model (a .keras file is a zip archive)")
+    return path, ""
+
+
+def _measure_keras(path: Path, config: Any) -> Any:
+    """The Keras float model's figures (TensorFlow, eager calls)."""
     from edge_runtime.bench import measure_float_model
-    from edge_runtime.errors import require
+    from train.evaluate import load_keras_model
     from train.tf_env import import_tensorflow
 
-    tf: Any = import_tensorflow()  # quietly: its import prints a screenful of notices
-    keras: Any = require("keras", "train")
+    tf: Any = import_tensorflow()  # quietly, and before the clock: its import takes seconds
     start = time.perf_counter_ns()
-    try:
-        net = keras.saving.load_model(path, compile=False)
-    except (OSError, ValueError) as exc:
-        raise ModelFormatError(f"{path}: not a loadable Keras model ({exc})") from exc
+    net = load_keras_model(path)
     load_ms = (time.perf_counter_ns() - start) / 1e6
 
     def call(x: Any) -> Any:
         return net(x, training=False).numpy()
 
     runs = min(config.runs, 200)  # eager Keras calls take milliseconds each
-    result = measure_float_model(call, str(path), tf.__version__, load_ms, runs, config.batch)
-    return dataclasses.replace(report, keras=result)
+    return measure_float_model(call, str(path), tf.__version__, load_ms, runs, config.batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -167,3 +169,36 @@ def test_read_image_reads_png_and_npy_and_refuses_junk(tmp_path, mnist_test):
     for bad in (junk, tmp_path / "missing.png", tmp_path):
         with pytest.raises(ImageError, match=str(bad.name)):
             read_image(bad)
+
+
+def test_read_image_scales_16_bit_images_to_8_bit(tmp_path, mnist_test):
+    images, _ = mnist_test
+    png, npy = tmp_path / "d16.png", tmp_path / "d16.npy"
+    cv2.imwrite(str(png), images[0].astype(np.uint16) * 257)
+    np.save(npy, images[0].astype(np.uint16) * 257)
+    for path in (png, npy):
+        pixels = read_image(path)
+        assert pixels.dtype == np.uint8
+        np.testing.assert_array_equal(pixels, images[0])
+
+
+def test_read_image_keeps_unit_floats_and_makes_small_ints_uint8(tmp_path, mnist_test):
+    images, _ = mnist_test
+    floats, ints = tmp_path / "f.npy", tmp_path / "i.npy"
+    np.save(floats, images[0] / np.float32(255))
+    np.save(ints, images[0].astype(np.int64))
+    np.testing.assert_array_equal(read_image(floats), images[0] / np.float32(255))
+    assert read_image(ints).dtype == np.uint8
+    np.testing.assert_array_equal(read_image(ints), images[0])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((3, 4, 5, 6), np.uint8), np.zeros((0, 5), np.uint8), np.zeros((4, 4, 2), np.uint8),
+     np.zeros((8, 8), bool), np.full((8, 8), -1, np.int16), np.full((8, 8), np.nan)],
+)
+def test_read_image_names_the_file_when_an_array_is_no_image(tmp_path, bad):
+    path = tmp_path / "bad.npy"
+    np.save(path, bad)
+    with pytest.raises(ImageError, match=f"^{re.escape(str(path))}: "):
+        read_image(path)

@@ -44,3 +44,25 @@ def test_the_example_is_a_dozen_lines_of_public_api():
     assert all(line.startswith(("import sys", "import cv2", "from edge_runtime import"))
                for line in imports), imports
     assert len(code) <= 20
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "usage: python examples/read_digits.py MODEL IMAGE"),
+        (["model.tflite"], "usage: python examples/read_digits.py MODEL IMAGE"),
+        (["missing.tflite", "row.png"], "error: missing.tflite: model file not found"),
+        (["junk.tflite", "row.png"], "error: junk.tflite: "),
+        (["{model}", "missing.png"], "error: cannot read missing.png"),
+    ],
+)
+def test_the_example_says_what_is_wrong_in_one_line(tmp_path, model_path, args, says):
+    cv2.imwrite(str(tmp_path / "row.png"), np.full((40, 40), 200, np.uint8))
+    (tmp_path / "junk.tflite").write_bytes(b"\x00" * 1000)
+    command = [sys.executable, str(EXAMPLE), *[a.format(model=model_path) for a in args]]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
+                            cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(says), result.stderr
+    assert "Traceback" not in result.stderr
