@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine with Python >= 3.10:
 #   make run    create .venv, install, train, export int8, benchmark, run the camera demo headless
-#   make test   create/use .venv, lint, run the test suite
+#   make test   create/use .venv, lint, type-check the runtime, run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -28,7 +28,7 @@ run: $(STAMP)
 		--json-out $(OUT)/camera.jsonl --truth $(CLIP:.avi=.json) --summary-out $(OUT)/camera_summary.json
 	$(BIN)/python scripts/run_summary.py $(OUT)
 
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
