@@ -6,13 +6,13 @@ to a temporary file beside its destination and moved into place.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from train.artifacts import atomic_write
 
 
 def _pyplot() -> Any:
@@ -25,16 +25,14 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(figure: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+def _save(plt: Any, figure: Any, path: Path) -> Path:
+    """Lay out, write atomically as PNG, and always free the figure."""
+    figure.tight_layout()
     try:
-        figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
+        return atomic_write(path, lambda tmp: figure.savefig(
+            tmp, format="png", dpi=120, bbox_inches="tight"), suffix=".png")
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        plt.close(figure)
 
 
 def plot_history(history: Mapping[str, Sequence[float]], path: Path, title: str = "") -> Path:
@@ -62,12 +60,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: Path, title: str 
         ax.legend()
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    try:
-        _save(figure, path)
-    finally:
-        plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
@@ -99,9 +92,4 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
     ax.set_ylabel("true digit")
     ax.set_title(title or "confusion matrix (counts)")
     figure.colorbar(image, ax=ax, label="log(1 + count)")
-    figure.tight_layout()
-    try:
-        _save(figure, path)
-    finally:
-        plt.close(figure)
-    return path
+    return _save(plt, figure, path)
