@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.errors import MissingDependencyError, ModelFormatError
+from edge_runtime.errors import MissingDependencyError, ModelFormatError, first_line
 
 
 class Backend(str, Enum):
@@ -85,9 +85,8 @@ def _load(backend: Backend) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MissingDependencyError(
-            f"interpreter backend {backend.value} is not available ({reason}): "
+            f"interpreter backend {backend.value} is not available ({first_line(exc)}): "
             f"pip install 'edgecnn[{extra}]'"
         ) from exc
     if backend is Backend.TENSORFLOW:
@@ -123,9 +122,8 @@ def create_interpreter(path: str | Path, num_threads: int | None = None,
             interpreter = interpreter_cls(model_path=str(path), num_threads=num_threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFormatError(
-            f"{path}: the {used.value} interpreter cannot load it ({reason})"
+            f"{path}: the {used.value} interpreter cannot load it ({first_line(exc)})"
         ) from exc
     return used, interpreter
 

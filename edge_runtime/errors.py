@@ -79,6 +79,13 @@ class SourceError(EdgeCNNError):
     exit_code = 8
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none),
+    for wrapping a library's error in one of ours without its multi-line detail."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def require(module: str, extra: str) -> Any:
     """Import an optional dependency or raise one clear line naming the extra.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ModelFormatError
+from edge_runtime.errors import ModelFormatError, first_line
 from export.config import IOType, Mode
 from train.tf_env import import_tensorflow, quiet_native
 
@@ -133,5 +133,5 @@ def convert(model: Any, mode: Mode, io_type: IOType = IOType.FLOAT,
         with quiet_native():
             return bytes(converter.convert())
     except Exception as exc:  # the converter raises ConverterError, ValueError, RuntimeError...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelFormatError(f"the TFLite converter rejected the model ({first[:200]})") from exc
+        raise ModelFormatError(
+            f"the TFLite converter rejected the model ({first_line(exc)[:200]})") from exc

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ModelFormatError
+from edge_runtime.errors import ModelFormatError, first_line
 from train.data import load_mnist
 
 NUM_CLASSES = 10
@@ -120,8 +120,8 @@ def load_keras_model(path: Path) -> Any:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # keras raises ValueError, OSError, zipfile errors...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelFormatError(f"{path}: not a readable Keras model ({first[:200]})") from exc
+        raise ModelFormatError(
+            f"{path}: not a readable Keras model ({first_line(exc)[:200]})") from exc
 
 
 def check_model_path(model_path: str | Path) -> Path:
