@@ -30,6 +30,7 @@ from edge_runtime.errors import ImageError, require
 from edge_runtime.preprocess import to_grey, to_mnist
 
 Box = tuple[int, int, int, int]
+Extent = tuple[int, int, int, int, int]  # x0, y0, x1, y1, ink area
 
 # Contrast is relative to the brighter side, but never to less than this (0-255):
 # below it, sensor noise would look like ink.
@@ -147,10 +148,10 @@ def read_digits(classifier: _Classifier, image: Any, min_confidence: float = 0.7
     """
     if not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
-    found = _find(image, config or DEFAULT_CONFIG)
+    cfg = config or DEFAULT_CONFIG
+    found = _find(image, cfg)
     if not found.boxes:
         return []
-    cfg = config or DEFAULT_CONFIG
     crops: list[np.ndarray] = []
     kept: list[Box] = []
     for box, work_box, group in zip(found.boxes, found.work_boxes, found.groups, strict=True):
@@ -200,12 +201,9 @@ def _find(image: Any, cfg: FindConfig) -> _Found:
     groups = _group(stats, n, wh, ww, cfg)
     found = []
     for group in groups:
-        x0 = min(int(stats[i, 0]) for i in group)
-        y0 = min(int(stats[i, 1]) for i in group)
-        x1 = max(int(stats[i, 0] + stats[i, 2]) for i in group)
-        y1 = max(int(stats[i, 1] + stats[i, 3]) for i in group)
-        area = sum(int(stats[i, 4]) for i in group)
-        if _digit_like(x0, y0, x1, y1, area, wh, ww, cfg):
+        extent = _extent(stats, group)
+        if _digit_like(extent, wh, ww, cfg):
+            x0, y0, x1, y1, _ = extent
             found.append(((x0, y0, x1 - x0, y1 - y0), sorted(group)))
     if found:  # a stroke broken off a digit is much shorter than the digits beside it
         tallest = max(box[3] for box, _ in found)
@@ -307,17 +305,7 @@ def _attach_small_pieces(groups: list[list[int]], stats: np.ndarray, wh: int, ww
     """Join each piece under half a digit's height to the nearest digit it (almost)
     touches, when that digit, alone and with the piece, is digit-shaped (so a page's
     edge or a ruled line never swallows the digits beside it)."""
-    def extent(group: list[int]) -> tuple[int, int, int, int, int]:
-        """x0, y0, x1, y1, ink area."""
-        return (min(int(stats[i, 0]) for i in group), min(int(stats[i, 1]) for i in group),
-                max(int(stats[i, 0] + stats[i, 2]) for i in group),
-                max(int(stats[i, 1] + stats[i, 3]) for i in group),
-                sum(int(stats[i, 4]) for i in group))
-
-    def digit_like(e: tuple[int, int, int, int, int]) -> bool:
-        return _digit_like(e[0], e[1], e[2], e[3], e[4], wh, ww, cfg)
-
-    extents = [extent(g) for g in groups]
+    extents = [_extent(stats, g) for g in groups]
     order = sorted(range(len(groups)), key=lambda k: extents[k][3] - extents[k][1])
     merged_into: set[int] = set()
     for s in order:  # smallest first
@@ -327,7 +315,7 @@ def _attach_small_pieces(groups: list[list[int]], stats: np.ndarray, wh: int, ww
             if g == s or g in merged_into:
                 continue
             gx0, gy0, gx1, gy1, _ = extents[g]
-            if sy1 - sy0 >= 0.5 * (gy1 - gy0) or not digit_like(extents[g]):
+            if sy1 - sy0 >= 0.5 * (gy1 - gy0) or not _digit_like(extents[g], wh, ww, cfg):
                 continue
             gap = max(0, max(gx0, sx0) - min(gx1, sx1), max(gy0, sy0) - min(gy1, sy1))
             if gap <= 0.2 * (gy1 - gy0) and (best is None or gap < best_gap):
@@ -336,15 +324,23 @@ def _attach_small_pieces(groups: list[list[int]], stats: np.ndarray, wh: int, ww
             continue
         x0, y0, x1, y1, area = extents[best]
         union = (min(x0, sx0), min(y0, sy0), max(x1, sx1), max(y1, sy1), area + s_area)
-        if digit_like(union):
+        if _digit_like(union, wh, ww, cfg):
             groups[best] = groups[best] + groups[s]
             extents[best] = union
             merged_into.add(s)
     return [g for k, g in enumerate(groups) if k not in merged_into]
 
 
-def _digit_like(x0: int, y0: int, x1: int, y1: int, area: int, wh: int, ww: int,
-                cfg: FindConfig) -> bool:
+def _extent(stats: np.ndarray, group: list[int]) -> Extent:
+    """The bounding box (x0, y0, x1, y1) and ink area of a group of components."""
+    return (min(int(stats[i, 0]) for i in group), min(int(stats[i, 1]) for i in group),
+            max(int(stats[i, 0] + stats[i, 2]) for i in group),
+            max(int(stats[i, 1] + stats[i, 3]) for i in group),
+            sum(int(stats[i, 4]) for i in group))
+
+
+def _digit_like(extent: Extent, wh: int, ww: int, cfg: FindConfig) -> bool:
+    x0, y0, x1, y1, area = extent
     w, h = x1 - x0, y1 - y0
     if not cfg.min_height * wh <= h <= cfg.max_height * wh:
         return False
