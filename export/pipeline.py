@@ -24,6 +24,7 @@ import numpy as np
 from export import gate
 from export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
 from export.report import Sizes
+from train.artifacts import file_mode
 
 TEMP_PREFIX = "."
 
@@ -130,7 +131,7 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
         measurement = gate.measure(float_predicted, quantized_predicted, data.test_labels)
 
         if not gate.accepts(measurement, config.max_drop):
-            temp.model.chmod(0o666 & ~_umask())
+            temp.model.chmod(file_mode())
             os.replace(temp.model, paths.refused)
             kept = f"kept it as {paths.refused} for inspection"
             left = (f"{paths.model} left unchanged" if paths.model.exists()
@@ -235,7 +236,7 @@ class _TempSet:
     def publish(self) -> None:
         """Move every temporary file into place (model first: a crash in between
         leaves a new model with the previous, still loadable, sidecar)."""
-        mode = 0o666 & ~_umask()  # mkstemp makes 0600; give the files the usual mode
+        mode = file_mode()  # mkstemp makes 0600; give the files the usual mode
         for temp, final in self._pairs:
             temp.chmod(mode)
             os.replace(temp, final)
@@ -244,10 +245,3 @@ class _TempSet:
         """Remove whatever temporary file is left (all of them after a failure)."""
         for temp, _ in self._pairs:
             temp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import ModelFormatError
+from train.artifacts import write_text
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 LATENCY_RUNS = 300
@@ -169,9 +170,7 @@ def update_readme(readme: Path, table: str) -> None:
     """Replace the text between the zoo markers of ``readme`` with ``table``."""
     text, start, end = check_readme(readme)
     new = text[: start + len(README_START)] + "\n" + table + text[end:]
-    tmp = readme.with_name(f".{readme.name}.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(readme)
+    write_text(readme, new)
 
 
 def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Path | None,
@@ -190,7 +189,5 @@ def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Pa
     table = render_markdown(entries)
     for name, content in (("zoo.md", table),
                           ("zoo.json", json.dumps([asdict(e) for e in entries], indent=2))):
-        tmp = out_dir / f".{name}.tmp"
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(out_dir / name)
+        write_text(out_dir / name, content)
     return entries

@@ -1,4 +1,4 @@
-"""Write files whole or not at all: JSON and Keras models, atomically.
+"""Write files whole or not at all: text, JSON and Keras models, atomically.
 
 Every artifact and checkpoint is written beside its destination and moved into
 place, so an interrupted run never leaves a half-written file under the final name.
@@ -31,27 +31,28 @@ def atomic_write(path: Path, write: Callable[[Path], None], suffix: str = ".tmp"
     tmp = Path(name)
     try:
         write(tmp)
-        tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        tmp.chmod(file_mode())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-def _umask() -> int:
+def file_mode() -> int:
+    """The mode a new file gets under this process's umask (``0o666 & ~umask``)."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, content: Any) -> Path:
     """Write JSON atomically (2-space indent, trailing newline)."""
-    text = json.dumps(content, indent=2) + "\n"
-
-    def write(tmp: Path) -> None:
-        tmp.write_text(text)
-
-    return atomic_write(path, write)
+    return write_text(path, json.dumps(content, indent=2) + "\n")
 
 
 def save_model(model: Any, path: Path) -> Path:

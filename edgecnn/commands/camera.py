@@ -61,9 +61,6 @@ def camera(
             writable_file(path, option)
     summary = run_camera(config)
     if summary_out is not None:
-        import json
-        import os
+        from train.artifacts import write_json
 
-        tmp = summary_out.with_name(f".{summary_out.name}.tmp")
-        tmp.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, summary_out)
+        write_json(summary_out, summary.as_dict())
