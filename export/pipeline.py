@@ -25,6 +25,7 @@ from export import gate
 from export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
 from export.report import Sizes
 from train.artifacts import file_mode
+from train.provenance import file_sha256
 
 TEMP_PREFIX = "."
 
@@ -162,7 +163,7 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             float32_tflite_size_bytes=sizes.float32_tflite,
             size_bytes=sizes.model,
             source_model=sidecar.relative_to_sidecar(config.model, paths.sidecar.parent),
-            source_sha256=sidecar.file_sha256(config.model),
+            source_sha256=file_sha256(config.model),
             calibration_samples=None if calibration is None else len(calibration),
             calibration_seed=config.calibration_seed if drawn else None,
             micro=micro_figures,

@@ -9,16 +9,14 @@ Float tensors have no quantization: their ``scale`` and ``zero_point`` are ``nul
 
 from __future__ import annotations
 
-import hashlib
 import json
-import platform
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edge_runtime.model_file import SIDECAR_SCHEMA_VERSION
+from train.provenance import utc_now, versions
 
 LABELS = [str(d) for d in range(10)]
 PIXELS = "28x28 uint8, white digit on black (MNIST)"
@@ -60,31 +58,6 @@ def read_tensors(tflite_path: str | Path) -> tuple[dict[str, Any], dict[str, Any
     _, interpreter = create_interpreter(tflite_path)
     return (tensor_description(interpreter.get_input_details()[0]),
             tensor_description(interpreter.get_output_details()[0]))
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    """Versions of what produced the model."""
-    import keras
-    import tensorflow as tf
-
-    from edge_runtime import __version__
-
-    return {"edgecnn": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "python": platform.python_version()}
-
-
-def utc_now() -> str:
-    """The current time as ``2026-11-24T13:00:00Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:

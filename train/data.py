@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import DatasetError
+from train.provenance import file_sha256
 
 #: The bundled MNIST: the four canonical gzip IDX files plus ``SHA256SUMS``.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
@@ -174,7 +175,7 @@ def verify_checksums(folder: Path) -> None:
         target = folder / name
         if not target.is_file():
             raise DatasetError(f"{target}: missing (listed in {sums.name})")
-        actual = hashlib.sha256(target.read_bytes()).hexdigest()
+        actual = file_sha256(target)
         if actual != expected:
             raise DatasetError(f"{target}: checksum mismatch (expected {expected[:12]}..., "
                                f"got {actual[:12]}...)")

@@ -12,17 +12,13 @@ resumed run ends with the same model as an uninterrupted one.
 from __future__ import annotations
 
 import math
-import platform
 import shlex
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from train.artifacts import save_model, write_json
 from train.checkpoints import (
@@ -34,6 +30,7 @@ from train.checkpoints import (
 from train.evaluate import EvalReport, predict_keras, summarize
 from train.models import Arch, Recipe, Schedule, get_architecture
 from train.pipeline import make_train_dataset, split_train
+from train.provenance import utc_now, versions
 
 MIN_LIMIT = 100
 
@@ -155,16 +152,6 @@ def _progress_callback(total_epochs: int, echo: Echo) -> Any:
     return Progress()
 
 
-def _versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
-
-    from edgecnn import __version__
-
-    return {"edgecnn": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "tensorflow": tf.__version__, "keras": keras.__version__}
-
-
 def _command_line() -> str:
     return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
@@ -271,8 +258,8 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "data": {"source": mnist.source, "sha256": mnist.sha256},
         "train_seconds": round(seconds[0], 1),
         "resumed_from_epoch": first_epoch,
-        "versions": _versions(),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": versions(),
+        "created": utc_now(),
         "command": _command_line(),
     }
     files = _write_artifacts(out, model, metrics, history, report, config.arch.value)

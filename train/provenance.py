@@ -1,0 +1,37 @@
+"""What produced an artifact: tool versions, when, and checksums of its inputs.
+
+``metrics.json`` (training) and the export sidecar both record these, from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def versions() -> dict[str, str]:
+    """Versions of edgecnn, Python, numpy, TensorFlow and Keras (imports TensorFlow)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from edgecnn import __version__
+
+    return {"edgecnn": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def utc_now() -> str:
+    """The current time as ``2026-11-24T13:00:00Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
