@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from camera_demo.capture import Capture
-from camera_demo.config import default_model
 from camera_demo.outputs import reading_dict
 from camera_demo.overlay import draw_readings
 from camera_demo.sources import OpenCVReader, Source, SourceKind
 from edge_runtime.bench import describe_machine, memory_source, rss_bytes
 from edge_runtime.errors import SourceError, require
+from edge_runtime.model_file import resolve_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO_ROOT / "data" / "samples" / "digits_clip.avi"
@@ -83,7 +83,7 @@ def run_camera_bench(model: Path | None = None, frames: int = 2000, *, clip: Pat
         raise ValueError(f"frames must be >= 1, got {frames}")
     cv2: Any = require("cv2", "edge")
     images = load_frames(clip)
-    model_path = Path(model) if model is not None else default_model()
+    model_path = resolve_model(model)
     previous = cv2.getNumThreads()
     cv2.setNumThreads(num_threads)
     try:
@@ -167,7 +167,7 @@ def run_soak(model: Path | None = None, frames: int = 20000, *, clip: Path | Non
     if frames < 2 * sample_every or sample_every < 1:
         raise ValueError("need frames >= 2 * sample_every >= 2")
     source = Source(SourceKind.FILE, str(clip or DEFAULT_CLIP))
-    model_path = Path(model) if model is not None else default_model()
+    model_path = resolve_model(model)
     samples: list[tuple[int, float]] = [(0, rss_mb())]
     start = time.perf_counter()
     with DigitClassifier(model_path, num_threads=num_threads) as clf, \

@@ -1,4 +1,4 @@
-"""The options of ``edgecnn camera``, validated, and where the default model is."""
+"""The options of ``edgecnn camera``, validated."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_runtime.model_file import resolve_model
-
 Box = tuple[int, int, int, int]
-
 
 
 def parse_roi(text: str) -> Box:
@@ -66,12 +63,3 @@ class CameraConfig:
     def show_window(self) -> bool:
         """An on-screen window: neither ``--headless`` nor ``--serve``."""
         return not self.headless and self.serve is None
-
-
-def default_model() -> Path:
-    """``artifacts/model_int8.tflite`` if present, else the bundled seed model.
-
-    Raises:
-        ModelFormatError: neither exists.
-    """
-    return resolve_model(None)

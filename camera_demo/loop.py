@@ -26,12 +26,13 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from camera_demo.capture import Capture
-from camera_demo.config import Box, CameraConfig, default_model
+from camera_demo.config import Box, CameraConfig
 from camera_demo.outputs import JsonLines, Outputs, reading_dict, require_gui
 from camera_demo.sources import FrameReader, Source, open_source, parse_source
 from camera_demo.summary import LatencyStats, RateMeter, RunSummary
 from camera_demo.truth import Scorer, load_truth
 from edge_runtime.errors import require
+from edge_runtime.model_file import resolve_model
 
 
 class CameraApp:
@@ -45,7 +46,8 @@ class CameraApp:
         Args:
             config: the options.
             classifier: an open ``DigitClassifier`` to use (not closed at the end);
-                default: load ``config.model`` (or :func:`default_model`).
+                default: load ``config.model`` (or the default model, see
+                :func:`edge_runtime.model_file.resolve_model`).
             opener: opens the source (tests pass fakes).
             stdout, stderr: where JSON lines and the summary go (default: sys's).
         """
@@ -87,7 +89,7 @@ class CameraApp:
         if classifier is None:
             from edge_runtime import DigitClassifier
 
-            classifier = DigitClassifier(cfg.model or default_model(), num_threads=cfg.threads)
+            classifier = DigitClassifier(resolve_model(cfg.model), num_threads=cfg.threads)
         cv2_threads = cv2.getNumThreads()
         if cfg.threads is not None:
             cv2.setNumThreads(cfg.threads)

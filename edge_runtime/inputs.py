@@ -74,8 +74,6 @@ def looks_like_probabilities(probs: np.ndarray) -> bool:
     return bool(probs.min() >= -1e-3 and abs(float(probs.sum()) - 1.0) < 0.05)
 
 
-
-
 def mnist_form(array: np.ndarray) -> np.ndarray:
     """(N, 28, 28[, 1]) uint8 or float 0-1 -> (N, 28, 28) of the same kind."""
     if array.ndim == 4:

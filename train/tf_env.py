@@ -68,5 +68,3 @@ def import_tensorflow() -> Any:
 
     with quiet_native():
         return require("tensorflow", "train")
-
-

@@ -21,7 +21,6 @@ import typer
 app = typer.Typer()
 
 ARTIFACT_KERAS = Path("artifacts/model.keras")
-EXPORT_HINT = "run `edgecnn export --int8` (or pass --model)"
 CAMERA_FRAMES = 2000
 THREADS_HINT = "--threads must list thread counts >= 1, e.g. 1,2"
 
