@@ -92,15 +92,9 @@ def mnist_form(array: np.ndarray) -> np.ndarray:
 
 def as_mnist(image: Any) -> np.ndarray | None:
     """One image as a 28x28 MNIST-form array (uint8, or float 0-1), or None when blank."""
-    array = np.asarray(image)
-    if array.dtype.kind not in "uif":
-        raise ImageError(f"unsupported image dtype {array.dtype} (use uint8 0-255 or float 0-1)")
-    if array.ndim not in (2, 3):
-        raise ImageError(f"expected an image of rank 2 or 3, got shape {array.shape}")
-    if array.size == 0:
-        raise ImageError(f"empty image {array.shape}")
-    if array.shape[:2] == MNIST_SHAPE and (array.ndim == 2 or array.shape[2] == 1):
-        return mnist_form(array.reshape(1, *MNIST_SHAPE))[0]
+    array = preprocess.check_image(np.asarray(image))
+    if array.shape == MNIST_SHAPE:
+        return mnist_form(array[np.newaxis])[0]
     return preprocess.to_mnist(array)
 
 

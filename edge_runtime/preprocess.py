@@ -116,7 +116,7 @@ def to_grey(image: Any) -> np.ndarray:
     Raises:
         ImageError: empty, wrong rank or channel count, unsupported dtype or values.
     """
-    pixels = _to_uint8(_checked(np.asarray(image)))
+    pixels = _to_uint8(check_image(np.asarray(image)))
     if pixels.ndim == 2:
         return pixels
     # ITU-R BT.601 weights in OpenCV's 15-bit fixed point: the same bytes as
@@ -132,8 +132,13 @@ def to_grey(image: Any) -> np.ndarray:
     return grey.astype(np.uint8)
 
 
-def _checked(array: np.ndarray) -> np.ndarray:
-    """The array, with a single channel dropped, if its dtype and shape make an image."""
+def check_image(array: np.ndarray) -> np.ndarray:
+    """The array, with a single channel dropped, if its dtype and shape make an image.
+
+    Raises:
+        ImageError: not integer or float pixels, not (H, W), (H, W, 1), (H, W, 3) or
+            (H, W, 4), or empty.
+    """
     if array.dtype.kind not in "uif":
         raise ImageError(f"unsupported image dtype {array.dtype} (use uint8 0-255 or float 0-1)")
     if array.ndim == 3 and array.shape[2] == 1:
@@ -334,7 +339,7 @@ def read_image(path: str | Path) -> np.ndarray:
             raise ImageError(f"{path}: not an image OpenCV can decode")
         image = decoded
     try:
-        pixels = _checked(image)
+        pixels = check_image(image)
         if pixels.dtype.kind == "f":
             check_unit_range(pixels)
             return pixels
