@@ -10,11 +10,6 @@ LiteRT's on the same images.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import EdgeCNNError, MissingDependencyError
+from train.tf_env import quiet_native
 
 MICRO_SAMPLES = 300
 ARENA_START = 4 * 1024
@@ -60,24 +56,10 @@ def load_runtime() -> Any:
     return runtime
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    # Every failed allocation makes TFLM print "Failed to resize buffer" from C++.
-    with contextlib.suppress(Exception):
-        sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with tempfile.TemporaryFile() as sink:
-            os.dup2(sink.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _interpreter(runtime: Any, model: bytes, arena: int) -> Any | None:
     try:
-        with _quiet_stderr():
+        # Every failed allocation makes TFLM print "Failed to resize buffer" from C++.
+        with quiet_native():
             return runtime.Interpreter.from_bytes(model, arena_size=arena)
     except RuntimeError:  # "TFLM failed to allocate tensors": the arena is too small
         return None
