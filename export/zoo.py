@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edge_runtime.errors import ModelFormatError
 from train.artifacts import write_text
+
+if TYPE_CHECKING:
+    from train.data import Mnist
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 LATENCY_RUNS = 300
@@ -80,8 +83,10 @@ def shifted_accuracies(tflite: Path, images: np.ndarray, labels: np.ndarray,
 
 
 def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | None,
-                  max_drop: float, progress: Any = None) -> ZooEntry:
+                  data: Mnist, max_drop: float, progress: Any = None) -> ZooEntry:
     """Export ``arch``'s trained model to int8 and measure it.
+
+    ``data`` is ``load_mnist(data_path)``, loaded once for every architecture.
 
     Raises:
         ModelFormatError: no trained model of that architecture in ``models_dir``.
@@ -89,7 +94,6 @@ def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | 
     """
     from export.config import ExportConfig
     from export.pipeline import run_export
-    from train.data import load_mnist
     from train.evaluate import load_keras_model
 
     source = keras_path(arch, models_dir)
@@ -100,7 +104,6 @@ def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | 
     result = run_export(ExportConfig(model=source, out=out_dir / f"{arch}_int8.tflite",
                                      max_drop=max_drop, data=data_path, check_micro=True),
                         progress)
-    data = load_mnist(data_path)
     tflite = result.paths.model
     micro = result.micro or {}
     return ZooEntry(
@@ -181,11 +184,15 @@ def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Pa
     Returns:
         One :class:`ZooEntry` per architecture, in the order asked.
     """
+    from train.data import load_mnist
+
     out_dir.mkdir(parents=True, exist_ok=True)
+    data = load_mnist(data_path)
     entries = []
     for arch in archs:
         echo(f"zoo: {arch}")
-        entries.append(measure_entry(arch, models_dir, out_dir, data_path, max_drop, progress))
+        entries.append(measure_entry(arch, models_dir, out_dir, data_path, data, max_drop,
+                                     progress))
     table = render_markdown(entries)
     for name, content in (("zoo.md", table),
                           ("zoo.json", json.dumps([asdict(e) for e in entries], indent=2))):
