@@ -16,10 +16,8 @@ import numpy as np
 
 from edge_runtime.errors import ModelFormatError, first_line
 from export.config import IOType, Mode
+from train.models import INPUT_SHAPE, NUM_CLASSES
 from train.tf_env import import_tensorflow, quiet_native
-
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
 
 OnSample = Callable[[int, int], None]
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from edge_runtime.errors import ModelFormatError, first_line
 from train.data import load_mnist
+from train.models import NUM_CLASSES
 
-NUM_CLASSES = 10
 MODEL_SUFFIXES = (".keras", ".tflite")
 
 
