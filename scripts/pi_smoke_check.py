@@ -10,14 +10,14 @@ same predictions with ``edge_runtime`` and compares: same digits for every image
 probabilities within one output quantization step, same ``to_mnist`` crops. It prints one
 ``PASS:`` or ``FAIL:`` line last and exits 0 or 1.
 
-Only numpy, LiteRT, OpenCV and ``edge_runtime`` are imported here (no ``train``, no
-TensorFlow), so the emulated side needs nothing else.
+The ``check`` half imports only numpy, LiteRT, OpenCV and ``edge_runtime`` (no ``train``,
+no TensorFlow), so the emulated side needs nothing else; ``reference`` also uses
+``train.data`` (numpy only) to read the IDX files.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib.util
 import json
 import platform
@@ -46,29 +46,6 @@ class SmokeFailure(Exception):
 
 
 # --------------------------------------------------------------------------- inputs
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format) with numpy only.
-
-    Args:
-        path: the .gz file.
-        magic: 2051 for images, 2049 for labels.
-
-    Returns:
-        uint8 array, (N, 28, 28) for images or (N,) for labels.
-    """
-    with gzip.open(path, "rb") as fh:
-        data = fh.read()
-    found = int.from_bytes(data[:4], "big")
-    if found != magic:
-        raise SmokeFailure(f"{path}: IDX magic {found}, expected {magic}")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        raise SmokeFailure(f"{path}: {body.size} bytes of data for shape {dims} (truncated?)")
-    return body.reshape(dims)
-
-
 def spread_indices(total: int, count: int) -> np.ndarray:
     """``count`` indices spread evenly over ``total`` (not just the first digits)."""
     return np.linspace(0, total - 1, num=min(count, total)).round().astype(np.int64)
@@ -154,8 +131,10 @@ def versions() -> dict[str, str]:
 # --------------------------------------------------------------------------- x86 side
 def reference(model: Path, out: Path, count: int) -> None:
     """Save the MNIST digits, the crops and the host's answers under ``out``."""
-    images = read_idx(MNIST_DIR / IMAGES_FILE, 2051)
-    labels = read_idx(MNIST_DIR / LABELS_FILE, 2049)
+    from train.data import read_idx  # the x86 half only: the repo's own IDX reader
+
+    images = read_idx(MNIST_DIR / IMAGES_FILE)
+    labels = read_idx(MNIST_DIR / LABELS_FILE)
     if len(images) != len(labels):
         raise SmokeFailure(f"{MNIST_DIR}: {len(images)} images but {len(labels)} labels")
     pick = spread_indices(len(images), count)
