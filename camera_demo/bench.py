@@ -59,9 +59,15 @@ def load_frames(clip: Path | None = None, limit: int | None = None) -> list[np.n
     return frames
 
 
-def run_camera_bench(model: Path | None = None, frames: int = 2000, *, clip: Path | None = None,
-                     num_threads: int = 1, min_confidence: float = 0.7,
-                     warmup: int = 50) -> dict[str, Any]:
+def run_camera_bench(
+    model: Path | None = None,
+    frames: int = 2000,
+    *,
+    clip: Path | None = None,
+    num_threads: int = 1,
+    min_confidence: float = 0.7,
+    warmup: int = 50,
+) -> dict[str, Any]:
     """Time find + classify + draw per 640x480 frame on one thread.
 
     Args:
@@ -116,13 +122,16 @@ def run_camera_bench(model: Path | None = None, frames: int = 2000, *, clip: Pat
         "latency_ms_p99": round(1000 * float(np.percentile(times, 99)), 3),
         "latency_ms_p50_by_digits": {
             str(n): round(1000 * float(np.median(times[digits == n])), 3)
-            for n in sorted(set(digits.tolist()))},
+            for n in sorted(set(digits.tolist()))
+        },
         "model": str(model_path),
         "clip": str(clip or DEFAULT_CLIP),
         "cpu": describe_machine(),
-        "pi4_fps_estimate": {"low": round(fps / PI4_SLOWDOWN[1], 1),
-                             "high": round(fps / PI4_SLOWDOWN[0], 1),
-                             "assumption": "Cortex-A72 5-10x slower per core than this CPU"},
+        "pi4_fps_estimate": {
+            "low": round(fps / PI4_SLOWDOWN[1], 1),
+            "high": round(fps / PI4_SLOWDOWN[0], 1),
+            "assumption": "Cortex-A72 5-10x slower per core than this CPU",
+        },
     }
 
 
@@ -146,8 +155,14 @@ class _LoopingReader:
         self._reader.close()
 
 
-def run_soak(model: Path | None = None, frames: int = 20000, *, clip: Path | None = None,
-             num_threads: int = 1, sample_every: int = 1000) -> dict[str, Any]:
+def run_soak(
+    model: Path | None = None,
+    frames: int = 20000,
+    *,
+    clip: Path | None = None,
+    num_threads: int = 1,
+    sample_every: int = 1000,
+) -> dict[str, Any]:
     """Run the camera pipeline over ``frames`` frames of a looped file; watch memory.
 
     Args:
@@ -170,8 +185,10 @@ def run_soak(model: Path | None = None, frames: int = 20000, *, clip: Path | Non
     model_path = resolve_model(model)
     samples: list[tuple[int, float]] = [(0, rss_mb())]
     start = time.perf_counter()
-    with DigitClassifier(model_path, num_threads=num_threads) as clf, \
-            Capture(source, _LoopingReader, live=False) as capture:
+    with (
+        DigitClassifier(model_path, num_threads=num_threads) as clf,
+        Capture(source, _LoopingReader, live=False) as capture,
+    ):
         for done in range(1, frames + 1):
             frame = capture.read()
             if frame is None:
@@ -222,7 +239,8 @@ def format_camera_report(result: dict[str, Any]) -> str:
             f"soak: {s['frames']} frames in {s['seconds']} s ({s['fps']} FPS); RSS "
             f"{s['rss_start_mb']} MB after {s['samples'][1][0]} frames -> {s['rss_end_mb']} MB "
             f"at the end (growth {s['growth_mb']} MB, max {s['rss_max_mb']} MB, "
-            f"{s['memory_probe']})")
+            f"{s['memory_probe']})"
+        )
     return "\n".join(lines)
 
 
@@ -232,10 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--clip", type=Path, default=None)
     parser.add_argument("--frames", type=int, default=2000, help="frames to time")
-    parser.add_argument("--soak", type=int, default=0, metavar="N",
-                        help="also run the soak over N frames (e.g. 20000)")
-    parser.add_argument("--cpu", type=int, default=None,
-                        help="pin the process to this CPU core (Linux)")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run the soak over N frames (e.g. 20000)",
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="pin the process to this CPU core (Linux)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     if args.cpu is not None:

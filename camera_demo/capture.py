@@ -48,10 +48,17 @@ class Capture:
                 ...
     """
 
-    def __init__(self, source: Source, opener: Callable[[Source], FrameReader] = open_source, *,
-                 live: bool | None = None, backoff_s: tuple[float, float] = (0.5, 8.0),
-                 max_reopen: int | None = None, queue_size: int = 4,
-                 log: Callable[[str], None] = _stderr) -> None:
+    def __init__(
+        self,
+        source: Source,
+        opener: Callable[[Source], FrameReader] = open_source,
+        *,
+        live: bool | None = None,
+        backoff_s: tuple[float, float] = (0.5, 8.0),
+        max_reopen: int | None = None,
+        queue_size: int = 4,
+        log: Callable[[str], None] = _stderr,
+    ) -> None:
         """Prepare a capture (nothing is opened until :meth:`start`).
 
         Args:

@@ -26,9 +26,17 @@ JPEG_QUALITY = 80  # keeps a 240-frame clip to a few MB without visible blocking
 PUBLISHED_MODE = 0o644  # mkstemp makes files private; a clip is meant to be shared
 
 
-def make_clip(images: np.ndarray, labels: np.ndarray, video: Path, *, frames: int = 240,
-              seed: int = 0, fps: float = DEFAULT_FPS, config: SynthConfig | None = None,
-              source: str = "MNIST test set") -> Path:
+def make_clip(
+    images: np.ndarray,
+    labels: np.ndarray,
+    video: Path,
+    *,
+    frames: int = 240,
+    seed: int = 0,
+    fps: float = DEFAULT_FPS,
+    config: SynthConfig | None = None,
+    source: str = "MNIST test set",
+) -> Path:
     """Render ``frames`` synthetic frames to ``video`` and the truth to ``video`` .json.
 
     Both files are written to temporary names in the same folder and renamed at the
@@ -59,8 +67,9 @@ def make_clip(images: np.ndarray, labels: np.ndarray, video: Path, *, frames: in
     fd, tmp_name = tempfile.mkstemp(prefix=f".{video.stem}.", suffix=".avi", dir=video.parent)
     os.close(fd)
     tmp_video = Path(tmp_name)
-    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*FOURCC), fps,
-                             (config.width, config.height))
+    writer = cv2.VideoWriter(
+        str(tmp_video), cv2.VideoWriter_fourcc(*FOURCC), fps, (config.width, config.height)
+    )
     try:
         if not writer.isOpened():
             raise SourceError(f"{video}: OpenCV cannot write {FOURCC} video here")
@@ -68,9 +77,15 @@ def make_clip(images: np.ndarray, labels: np.ndarray, video: Path, *, frames: in
         records = []
         for i, frame in enumerate(synth_frames(images, labels, frames, seed, config)):
             writer.write(frame.image)
-            records.append({"frame": i, "digits": [
-                {"digit": d.digit, "box": list(d.box), "mnist_index": d.index} for d in frame.digits
-            ]})
+            records.append(
+                {
+                    "frame": i,
+                    "digits": [
+                        {"digit": d.digit, "box": list(d.box), "mnist_index": d.index}
+                        for d in frame.digits
+                    ],
+                }
+            )
         writer.release()
         truth = {
             "schema_version": TRUTH_SCHEMA_VERSION,

@@ -49,8 +49,9 @@ class CameraConfig:
             raise ValueError(f"--max-frames must be >= 1, got {self.max_frames}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
-        if self.roi is not None and (len(self.roi) != 4 or min(self.roi[:2]) < 0
-                                     or min(self.roi[2:]) <= 0):
+        if self.roi is not None and (
+            len(self.roi) != 4 or min(self.roi[:2]) < 0 or min(self.roi[2:]) <= 0
+        ):
             raise ValueError(f"--roi {self.roi}: expected x, y >= 0 and w, h > 0")
         if self.record is not None and Path(self.record).suffix.lower() not in (".mp4", ".avi"):
             raise ValueError(f"--record {self.record}: use a .mp4 or .avi file name")

@@ -38,9 +38,15 @@ from edge_runtime.model_file import resolve_model
 class CameraApp:
     """One run of the camera demo. ``run()`` blocks; ``stop()`` may come from any thread."""
 
-    def __init__(self, config: CameraConfig, *, classifier: Any = None,
-                 opener: Callable[[Source], FrameReader] = open_source,
-                 stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        config: CameraConfig,
+        *,
+        classifier: Any = None,
+        opener: Callable[[Source], FrameReader] = open_source,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
         """Prepare a run.
 
         Args:
@@ -114,8 +120,9 @@ class CameraApp:
             if owned:
                 classifier.close()
         outputs.close(cv2, commit=True)
-        summary = dataclasses.replace(summary, json_out=cfg.json_out,
-                                      record=cfg.record if outputs.recorded else None)
+        summary = dataclasses.replace(
+            summary, json_out=cfg.json_out, record=cfg.record if outputs.recorded else None
+        )
         target = err if json_to_stdout else out
         for line in summary.lines():
             print(line, file=target)
@@ -132,12 +139,17 @@ class CameraApp:
         shown = f"[{host}]" if ":" in host else host
         print(f"serving http://{shown}:{self.server_address[1]}/", file=err, flush=True)
         if not is_loopback(host):
-            print("warning: the stream has no authentication; anyone who can reach "
-                  f"{host} can watch it", file=err, flush=True)
+            print(
+                "warning: the stream has no authentication; anyone who can reach "
+                f"{host} can watch it",
+                file=err,
+                flush=True,
+            )
         self.serving.set()
 
-    def _loop(self, cv2: Any, classifier: Any, capture: Capture, res: Outputs,
-              scorer: Scorer | None) -> RunSummary:
+    def _loop(
+        self, cv2: Any, classifier: Any, capture: Capture, res: Outputs, scorer: Scorer | None
+    ) -> RunSummary:
         cfg = self.config
         latency, meter = LatencyStats(), RateMeter()
         draw = cfg.show_window or res.recorder is not None or res.feed is not None
@@ -170,8 +182,12 @@ class CameraApp:
                 fps = meter.tick(now) or fps
                 if scorer is not None:
                     scorer.add(frame.index, readings)
-                record = {"frame": frame.index, "timestamp": round(frame.timestamp, 3),
-                          "latency_ms": round(ms, 3), "digits": [reading_dict(r) for r in readings]}
+                record = {
+                    "frame": frame.index,
+                    "timestamp": round(frame.timestamp, 3),
+                    "latency_ms": round(ms, 3),
+                    "digits": [reading_dict(r) for r in readings],
+                }
                 if draw:
                     draw_readings(image, readings, fps=fps, latency_ms=ms, roi=cfg.roi)
                 if res.recorder is not None:
@@ -195,11 +211,16 @@ class CameraApp:
             interrupted = True
         elapsed = (last - first) if first is not None and last is not None else 0.0
         return RunSummary(
-            frames=frames, elapsed_s=elapsed,
+            frames=frames,
+            elapsed_s=elapsed,
             mean_fps=(frames / elapsed) if elapsed > 0 else 0.0,
-            latency_p50_ms=latency.percentile(50), latency_p99_ms=latency.percentile(99),
-            dropped=capture.dropped, captured=capture.captured, interrupted=interrupted,
-            truth=scorer.result() if scorer is not None else None)
+            latency_p50_ms=latency.percentile(50),
+            latency_p99_ms=latency.percentile(99),
+            dropped=capture.dropped,
+            captured=capture.captured,
+            interrupted=interrupted,
+            truth=scorer.result() if scorer is not None else None,
+        )
 
     def _window_events(self, cv2: Any) -> None:
         key = cv2.waitKey(1) & 0xFF
@@ -214,13 +235,14 @@ def _roi(image: Any, roi: Box | None) -> Any:
     height, width = image.shape[:2]
     if x + w > width or y + h > height:
         raise ValueError(f"--roi {x},{y},{w},{h} does not fit in the {width}x{height} frame")
-    return image[y:y + h, x:x + w]
+    return image[y : y + h, x : x + w]
 
 
 def _shift(reading: Any, roi: Box) -> Any:
     x, y, w, h = reading.box
-    return type(reading)(reading.digit, reading.confidence, (x + roi[0], y + roi[1], w, h),
-                         reading.rejected)
+    return type(reading)(
+        reading.digit, reading.confidence, (x + roi[0], y + roi[1], w, h), reading.rejected
+    )
 
 
 def _printer(stream: IO[str]) -> Callable[[str], None]:

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from camera_demo.capture import Capture
 
 WINDOW = "edgecnn camera"
-GUI_HINT = ("use --headless or --serve HOST:PORT, or install OpenCV's GUI build: "
-            "pip uninstall opencv-python-headless && pip install 'edgecnn[edge-gui]'")
+GUI_HINT = (
+    "use --headless or --serve HOST:PORT, or install OpenCV's GUI build: "
+    "pip uninstall opencv-python-headless && pip install 'edgecnn[edge-gui]'"
+)
 
 
 def require_gui(cv2: Any) -> None:
@@ -63,8 +65,11 @@ class JsonLines:
 
 def reading_dict(reading: Any) -> dict[str, Any]:
     """One reading as JSON-ready data: digit (None when rejected), confidence, box."""
-    return {"digit": None if reading.rejected else reading.digit,
-            "confidence": round(float(reading.confidence), 4), "box": list(reading.box)}
+    return {
+        "digit": None if reading.rejected else reading.digit,
+        "confidence": round(float(reading.confidence), 4),
+        "box": list(reading.box),
+    }
 
 
 class Outputs:

@@ -28,9 +28,14 @@ def label(reading: Any) -> str:
     return f"{digit} {reading.confidence * 100:.0f}%"
 
 
-def draw_readings(image: np.ndarray, readings: Sequence[Any], *, fps: float | None = None,
-                  latency_ms: float | None = None,
-                  roi: tuple[int, int, int, int] | None = None) -> np.ndarray:
+def draw_readings(
+    image: np.ndarray,
+    readings: Sequence[Any],
+    *,
+    fps: float | None = None,
+    latency_ms: float | None = None,
+    roi: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
     """Annotate a BGR frame in place.
 
     Args:
@@ -57,8 +62,9 @@ def draw_readings(image: np.ndarray, readings: Sequence[Any], *, fps: float | No
         ty = y - 6 if y - th - base - 6 >= 0 else y + h + th + 6  # below when no room above
         cv2.rectangle(image, (x, ty - th - 4), (x + tw + 4, ty + base - 2), colour, -1)
         cv2.putText(image, text, (x + 2, ty - 2), font, FONT_SCALE, PANEL, 2, cv2.LINE_AA)
-    status = [" ".join("?" if r.rejected or r.digit is None else str(r.digit) for r in readings)
-              or "-"]
+    status = [
+        " ".join("?" if r.rejected or r.digit is None else str(r.digit) for r in readings) or "-"
+    ]
     if fps is not None:
         status.append(f"{fps:.0f} FPS")
     if latency_ms is not None:

@@ -56,12 +56,14 @@ class Recorder:
         size = (frame.shape[1], frame.shape[0])
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
-                                        dir=self.path.parent)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent
+            )
             os.close(fd)
             self._tmp, self._size = Path(name), size
-            self._writer = cv2.VideoWriter(name, cv2.VideoWriter_fourcc(*self._fourcc),
-                                           self.fps, size)
+            self._writer = cv2.VideoWriter(
+                name, cv2.VideoWriter_fourcc(*self._fourcc), self.fps, size
+            )
             if not self._writer.isOpened():
                 self.abort()
                 raise SourceError(f"{self.path}: OpenCV cannot write {self._fourcc} video here")

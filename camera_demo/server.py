@@ -114,11 +114,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8",
-                       PAGE.replace("{title}", self.server.title).encode())
+            self._send(
+                HTTPStatus.OK,
+                "text/html; charset=utf-8",
+                PAGE.replace("{title}", self.server.title).encode(),
+            )
         elif path == "/latest.json":
-            self._send(HTTPStatus.OK, "application/json",
-                       json.dumps(self.server.feed.latest()).encode())
+            self._send(
+                HTTPStatus.OK, "application/json", json.dumps(self.server.feed.latest()).encode()
+            )
         elif path == "/stream.mjpg":
             self._stream()
         else:
@@ -147,8 +151,10 @@ class _Handler(BaseHTTPRequestHandler):
                         return
                     continue
                 seq, jpeg = got
-                head = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(jpeg)}\r\n\r\n").encode()
+                head = (
+                    f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    f"Content-Length: {len(jpeg)}\r\n\r\n"
+                ).encode()
                 self.wfile.write(head + jpeg + b"\r\n")
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
@@ -182,8 +188,9 @@ class StreamServer:
             raise SourceError(f"--serve {self._host}:{self._port}: cannot listen ({exc})") from exc
         server.feed, server.title = self.feed, self._title
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="http", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True
+        )
         self._thread.start()
         return self.address
 

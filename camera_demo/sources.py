@@ -85,12 +85,14 @@ class OpenCVReader:
         capture = _quiet_open(cv2, source.target)
         if not capture.isOpened():
             capture.release()
-            why = {SourceKind.DEVICE: f"camera {source}: cannot open it (not connected, "
-                                      "no permission, or in use by another program)",
-                   SourceKind.FILE: f"{source}: cannot open this video file (not a video, "
-                                    "or a codec this OpenCV lacks)",
-                   SourceKind.STREAM: f"{source}: cannot open this stream (unreachable, "
-                                      "or a protocol this OpenCV lacks)"}[source.kind]
+            why = {
+                SourceKind.DEVICE: f"camera {source}: cannot open it (not connected, "
+                "no permission, or in use by another program)",
+                SourceKind.FILE: f"{source}: cannot open this video file (not a video, "
+                "or a codec this OpenCV lacks)",
+                SourceKind.STREAM: f"{source}: cannot open this stream (unreachable, "
+                "or a protocol this OpenCV lacks)",
+            }[source.kind]
             raise SourceError(why)
         if source.kind is SourceKind.DEVICE:
             capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # fewer stale frames in the driver
@@ -121,8 +123,9 @@ class PicameraReader:
         try:
             camera = Picamera2()
             # "RGB888" is stored B, G, R in memory: what OpenCV calls BGR.
-            camera.configure(camera.create_video_configuration(
-                main={"size": size, "format": "RGB888"}))
+            camera.configure(
+                camera.create_video_configuration(main={"size": size, "format": "RGB888"})
+            )
             camera.start()
         except Exception as exc:  # libcamera raises RuntimeError, IndexError, ...
             raise SourceError(f"{source}: cannot open the Pi camera ({exc})") from exc

@@ -75,9 +75,12 @@ class RunSummary:
             lines.append(
                 f"digit accuracy: {100 * t.accuracy:.1f}% ({t.correct}/{t.digits}; "
                 f"{t.wrong} wrong, {t.rejected} rejected, {t.missed} missed); "
-                f"frames read exactly: {100 * t.frame_accuracy:.1f}%")
-            lines.append(f"false digits: {t.false_digits} "
-                         f"({t.false_on_empty} on {t.empty_frames} empty frames)")
+                f"frames read exactly: {100 * t.frame_accuracy:.1f}%"
+            )
+            lines.append(
+                f"false digits: {t.false_digits} "
+                f"({t.false_on_empty} on {t.empty_frames} empty frames)"
+            )
         if self.record is not None:
             lines.append(f"recorded: {self.record}")
         if self.json_out is not None:

@@ -75,8 +75,13 @@ class SynthFrame:
     digits: tuple[SynthDigit, ...]
 
 
-def synth_frames(images: np.ndarray, labels: np.ndarray, count: int, seed: int = 0,
-                 config: SynthConfig | None = None) -> Iterator[SynthFrame]:
+def synth_frames(
+    images: np.ndarray,
+    labels: np.ndarray,
+    count: int,
+    seed: int = 0,
+    config: SynthConfig | None = None,
+) -> Iterator[SynthFrame]:
     """Yield ``count`` frames drawn deterministically from ``seed``.
 
     Exactly ``round(count * empty_fraction)`` frames are empty, spread at random.
@@ -95,7 +100,8 @@ def synth_frames(images: np.ndarray, labels: np.ndarray, count: int, seed: int =
     images = np.asarray(images)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise ImageError(
-            f"expected uint8 MNIST images (N, 28, 28), got {images.shape} {images.dtype}")
+            f"expected uint8 MNIST images (N, 28, 28), got {images.shape} {images.dtype}"
+        )
     if len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     if count < 0:
@@ -105,12 +111,22 @@ def synth_frames(images: np.ndarray, labels: np.ndarray, count: int, seed: int =
     for i in range(count):
         n = 0 if i in empty else int(rng.integers(config.min_digits, config.max_digits + 1))
         picks = rng.integers(0, len(images), size=n)
-        yield render_frame([images[k] for k in picks], [int(labels[k]) for k in picks],
-                           [int(k) for k in picks], rng, config)
+        yield render_frame(
+            [images[k] for k in picks],
+            [int(labels[k]) for k in picks],
+            [int(k) for k in picks],
+            rng,
+            config,
+        )
 
 
-def render_frame(digits: list[np.ndarray], labels: list[int], indices: list[int],
-                 rng: np.random.Generator, config: SynthConfig) -> SynthFrame:
+def render_frame(
+    digits: list[np.ndarray],
+    labels: list[int],
+    indices: list[int],
+    rng: np.random.Generator,
+    config: SynthConfig,
+) -> SynthFrame:
     """Draw one frame holding ``digits`` (MNIST 28x28 each) in a row, left to right.
 
     Args:
@@ -133,8 +149,10 @@ def render_frame(digits: list[np.ndarray], labels: list[int], indices: list[int]
         total = sum(p.shape[1] for p in patches) + sum(gaps)
         if total > w - 16:  # shrink the row to fit the frame
             factor = (w - 16) / total
-            patches = [cv2.resize(p, (max(2, int(p.shape[1] * factor)),
-                                      max(2, int(p.shape[0] * factor)))) for p in patches]
+            patches = [
+                cv2.resize(p, (max(2, int(p.shape[1] * factor)), max(2, int(p.shape[0] * factor))))
+                for p in patches
+            ]
             gaps = [int(g * factor) for g in gaps]
             total = sum(p.shape[1] for p in patches) + sum(gaps)
         tallest = max(p.shape[0] for p in patches)
@@ -143,7 +161,7 @@ def render_frame(digits: list[np.ndarray], labels: list[int], indices: list[int]
         for k, patch in enumerate(patches):
             ph, pw = patch.shape
             y = min(max(4, y0 + int(rng.integers(-8, 9)) + (tallest - ph) // 2), h - ph - 4)
-            region = alpha[y:y + ph, x:x + pw]
+            region = alpha[y : y + ph, x : x + pw]
             np.maximum(region, patch, out=region)
             ys, xs = np.nonzero(patch > 0.25)
             box = (x + int(xs.min()), y + int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
@@ -154,14 +172,15 @@ def render_frame(digits: list[np.ndarray], labels: list[int], indices: list[int]
     return SynthFrame(frame, tuple(placed))
 
 
-def _distractors(cv2: Any, alpha: np.ndarray, boxes: list[Box],
-                 rng: np.random.Generator) -> np.ndarray:
+def _distractors(
+    cv2: Any, alpha: np.ndarray, boxes: list[Box], rng: np.random.Generator
+) -> np.ndarray:
     """Add what a finder must ignore, away from the digits: specks of dirt, a faint
     ruled line, and the page's edge with the table beyond it (returned as a mask)."""
     h, w = alpha.shape
     free = np.ones((h, w), bool)
     for x, y, bw, bh in boxes:
-        free[max(0, y - 12):y + bh + 12, max(0, x - 12):x + bw + 12] = False
+        free[max(0, y - 12) : y + bh + 12, max(0, x - 12) : x + bw + 12] = False
     for _ in range(int(rng.integers(0, 7))):
         cx, cy = int(rng.integers(4, w - 4)), int(rng.integers(4, h - 4))
         if free[cy, cx]:
@@ -175,19 +194,24 @@ def _distractors(cv2: Any, alpha: np.ndarray, boxes: list[Box],
     if rng.random() < 0.2:
         depth = int(rng.integers(20, 90))
         side = int(rng.integers(4))
-        strip = [(slice(None), slice(0, depth)), (slice(None), slice(w - depth, w)),
-                 (slice(0, depth), slice(None)), (slice(h - depth, h), slice(None))][side]
+        strip = [
+            (slice(None), slice(0, depth)),
+            (slice(None), slice(w - depth, w)),
+            (slice(0, depth), slice(None)),
+            (slice(h - depth, h), slice(None)),
+        ][side]
         if free[strip].all():
             table[strip] = 1.0
             alpha[strip] = 0.0
     return table
 
 
-def _digit_patch(cv2: Any, digit: np.ndarray, rng: np.random.Generator,
-                 config: SynthConfig) -> np.ndarray:
+def _digit_patch(
+    cv2: Any, digit: np.ndarray, rng: np.random.Generator, config: SynthConfig
+) -> np.ndarray:
     """The digit's ink as alpha in [0, 1], scaled to the target height and rotated."""
     ys, xs = np.nonzero(digit > 30)
-    ink = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255.0
+    ink = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
     target = float(rng.uniform(config.min_height, config.max_height))
     scale = target / ink.shape[0]
     size = (max(2, round(ink.shape[1] * scale)), max(2, round(ink.shape[0] * scale)))
@@ -199,12 +223,13 @@ def _digit_patch(cv2: Any, digit: np.ndarray, rng: np.random.Generator,
     matrix = cv2.getRotationMatrix2D((pw / 2, ph / 2), angle, 1.0)
     patch = cv2.warpAffine(patch, matrix, (pw, ph), flags=cv2.INTER_LINEAR)
     ys, xs = np.nonzero(patch > 0.02)
-    patch = patch[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    patch = patch[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     return np.ascontiguousarray(patch * float(rng.uniform(0.85, 1.0)))
 
 
-def _compose(cv2: Any, alpha: np.ndarray, table: np.ndarray, rng: np.random.Generator,
-             config: SynthConfig) -> np.ndarray:
+def _compose(
+    cv2: Any, alpha: np.ndarray, table: np.ndarray, rng: np.random.Generator, config: SynthConfig
+) -> np.ndarray:
     """Paper, ink, lighting, shadow, blur and noise: the camera's view of the page."""
     h, w = alpha.shape
     if config.dark_ink:
@@ -215,8 +240,9 @@ def _compose(cv2: Any, alpha: np.ndarray, table: np.ndarray, rng: np.random.Gene
         paper = rng.uniform(25, 70) * np.array([rng.uniform(0.9, 1.2), rng.uniform(1.0, 1.3), 1.0])
         ink = rng.uniform(180, 240) * np.ones(3)
     # Paper blotches: low-frequency texture of +-6 %.
-    blotch = cv2.resize(rng.uniform(0.94, 1.06, (6, 8)).astype(np.float32), (w, h),
-                        interpolation=cv2.INTER_CUBIC)
+    blotch = cv2.resize(
+        rng.uniform(0.94, 1.06, (6, 8)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
     a = alpha[..., None]
     base = ((1.0 - a) * (paper * blotch[..., None]) + a * ink).astype(np.float32)
     if table.any():  # the desk beyond the page's edge: brown wood, or pale on a dark board

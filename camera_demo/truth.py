@@ -145,14 +145,18 @@ class Scorer:
                 c["correct"] += 1
             else:
                 c["wrong"] += 1
-        false = sum(1 for i in unmatched
-                    if not readings[i].rejected and readings[i].digit is not None)
+        false = sum(
+            1 for i in unmatched if not readings[i].rejected and readings[i].digit is not None
+        )
         c["false_digits"] += false
         if not truth:
             c["empty_frames"] += 1
             c["false_on_empty"] += false
-        spelled = [r.digit for r in sorted(readings, key=lambda r: r.box[0])
-                   if not r.rejected and r.digit is not None]
+        spelled = [
+            r.digit
+            for r in sorted(readings, key=lambda r: r.box[0])
+            if not r.rejected and r.digit is not None
+        ]
         c["exact_frames"] += int(spelled == [t.digit for t in truth])
 
     def result(self) -> TruthScore:

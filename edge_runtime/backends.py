@@ -94,8 +94,9 @@ def _load(backend: Backend) -> Any:
     return module.Interpreter
 
 
-def create_interpreter(path: str | Path, num_threads: int | None = None,
-                       backend: Backend | str = Backend.AUTO) -> tuple[Backend, Any]:
+def create_interpreter(
+    path: str | Path, num_threads: int | None = None, backend: Backend | str = Backend.AUTO
+) -> tuple[Backend, Any]:
     """Load a model into an interpreter and allocate its tensors.
 
     Args:
@@ -112,7 +113,8 @@ def create_interpreter(path: str | Path, num_threads: int | None = None,
         ValueError: num_threads < 1 or an unknown backend.
     """
     if num_threads is not None and (
-            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1):
+        isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+    ):
         raise ValueError(f"num_threads must be an int >= 1, got {num_threads!r}")
     used, interpreter_cls = interpreter_class(backend)
     try:

@@ -67,8 +67,9 @@ class BenchConfig:
             raise ValueError("--threads must list thread counts >= 1, e.g. 1,2")
         choices = [b.value for b in BackendSet]
         if self.backends not in choices:
-            raise ValueError(f"--backends must be one of {', '.join(choices)}, "
-                             f"got {self.backends!r}")
+            raise ValueError(
+                f"--backends must be one of {', '.join(choices)}, got {self.backends!r}"
+            )
         object.__setattr__(self, "backends", BackendSet(self.backends))
 
 
@@ -86,8 +87,12 @@ class Latency:
         """Percentiles of samples taken with ``time.perf_counter_ns``."""
         us = np.asarray(samples_ns, dtype=np.float64) / 1000.0
         p50, p90, p99 = np.percentile(us, [50, 90, 99])
-        return cls(round(float(p50), 2), round(float(p90), 2), round(float(p99), 2),
-                   round(float(us.mean()), 2))
+        return cls(
+            round(float(p50), 2),
+            round(float(p90), 2),
+            round(float(p99), 2),
+            round(float(us.mean()), 2),
+        )
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,12 @@ class BenchReport:
     results: tuple[BackendResult, ...]
     keras: FloatModelResult | None = None
     keras_note: str = ""
-    targets: dict[str, float] = field(default_factory=lambda: {
-        "latency_ratio_max": LATENCY_RATIO_MAX, "throughput_ratio_min": THROUGHPUT_RATIO_MIN})
+    targets: dict[str, float] = field(
+        default_factory=lambda: {
+            "latency_ratio_max": LATENCY_RATIO_MAX,
+            "throughput_ratio_min": THROUGHPUT_RATIO_MIN,
+        }
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -186,15 +195,22 @@ def run_bench(config: BenchConfig) -> BenchReport:
             result, mode = _bench_one(path, backend, threads, config)
             results.append(result)
     return BenchReport(
-        model=str(path), model_bytes=path.stat().st_size, mode=mode, runs=config.runs,
-        batch=config.batch, machine=describe_machine(),
-        python=platform.python_version(), numpy=np.__version__,
-        memory_source=memory_source(), results=tuple(results),
+        model=str(path),
+        model_bytes=path.stat().st_size,
+        mode=mode,
+        runs=config.runs,
+        batch=config.batch,
+        machine=describe_machine(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+        memory_source=memory_source(),
+        results=tuple(results),
     )
 
 
-def _bench_one(path: Path, backend: Backend, threads: int,
-               config: BenchConfig) -> tuple[BackendResult, str]:
+def _bench_one(
+    path: Path, backend: Backend, threads: int, config: BenchConfig
+) -> tuple[BackendResult, str]:
     image = sample_digit()
     images = np.stack([np.roll(image, (i % 5) - 2, axis=i % 2) for i in range(config.batch)])
 
@@ -232,8 +248,9 @@ def _bench_one(path: Path, backend: Backend, threads: int,
             raw.get_tensor(out_index)
 
         reps = max(20, config.runs // 5)
-        batch_ns, raw_batch_ns = _interleaved(lambda: clf.predict_batch(images), raw_batch,
-                                              reps, warmup=3)
+        batch_ns, raw_batch_ns = _interleaved(
+            lambda: clf.predict_batch(images), raw_batch, reps, warmup=3
+        )
         mode = str(clf.metadata.get("mode", "unknown"))
     finally:
         clf.close()
@@ -243,14 +260,21 @@ def _bench_one(path: Path, backend: Backend, threads: int,
     latency_ratio = predict.p50_us / raw_latency.p50_us
     throughput_ratio = throughput / raw_throughput
     return BackendResult(
-        backend=backend.value, version=backend_version(backend), threads=threads,
-        load_ms=round(load_ms, 2), raw_load_ms=round(raw_load_ms, 2),
+        backend=backend.value,
+        version=backend_version(backend),
+        threads=threads,
+        load_ms=round(load_ms, 2),
+        raw_load_ms=round(raw_load_ms, 2),
         rss_delta_mb=round(max(0, rss_delta) / 2**20, 2),
-        predict=predict, raw=raw_latency,
-        batch_images_per_s=round(throughput, 1), raw_batch_images_per_s=round(raw_throughput, 1),
-        latency_ratio=round(latency_ratio, 3), throughput_ratio=round(throughput_ratio, 3),
-        meets_targets=bool(latency_ratio <= LATENCY_RATIO_MAX
-                           and throughput_ratio >= THROUGHPUT_RATIO_MIN),
+        predict=predict,
+        raw=raw_latency,
+        batch_images_per_s=round(throughput, 1),
+        raw_batch_images_per_s=round(raw_throughput, 1),
+        latency_ratio=round(latency_ratio, 3),
+        throughput_ratio=round(throughput_ratio, 3),
+        meets_targets=bool(
+            latency_ratio <= LATENCY_RATIO_MAX and throughput_ratio >= THROUGHPUT_RATIO_MIN
+        ),
     ), mode
 
 
@@ -262,13 +286,15 @@ def _quantize_input(images: np.ndarray, detail: dict[str, Any], meta: dict[str, 
     dtype = np.dtype(detail["dtype"])
     if dtype.kind in "iu":
         params = detail["quantization_parameters"]
-        real = preprocess.quantize(real, float(params["scales"][0]),
-                                   int(params["zero_points"][0]), dtype)
+        real = preprocess.quantize(
+            real, float(params["scales"][0]), int(params["zero_points"][0]), dtype
+        )
     return np.ascontiguousarray(real.astype(dtype).reshape(shape))
 
 
-def _interleaved(a: Callable[[], Any], b: Callable[[], Any], runs: int,
-                 warmup: int = WARMUP) -> tuple[list[int], list[int]]:
+def _interleaved(
+    a: Callable[[], Any], b: Callable[[], Any], runs: int, warmup: int = WARMUP
+) -> tuple[list[int], list[int]]:
     """Time a and b alternately (swapping the order each round) after a warm-up."""
     for _ in range(warmup):
         a()
@@ -285,8 +311,14 @@ def _interleaved(a: Callable[[], Any], b: Callable[[], Any], runs: int,
     return ta, tb
 
 
-def measure_float_model(predict: Callable[[np.ndarray], Any], path: str, tensorflow: str,
-                        load_ms: float, runs: int, batch: int) -> FloatModelResult:
+def measure_float_model(
+    predict: Callable[[np.ndarray], Any],
+    path: str,
+    tensorflow: str,
+    load_ms: float,
+    runs: int,
+    batch: int,
+) -> FloatModelResult:
     """Time a float model's single and batched calls on normalized input.
 
     Args:
@@ -317,7 +349,10 @@ def measure_float_model(predict: Callable[[np.ndarray], Any], path: str, tensorf
         predict(xb)
         batched.append(clock() - start)
     return FloatModelResult(
-        path=path, tensorflow=tensorflow, load_ms=round(load_ms, 1), single=Latency.of(single),
+        path=path,
+        tensorflow=tensorflow,
+        load_ms=round(load_ms, 1),
+        single=Latency.of(single),
         batch_images_per_s=round(batch / (float(np.median(batched)) / 1e9), 1),
     )
 
@@ -359,9 +394,11 @@ def format_report(report: BenchReport) -> str:
         f"{report.runs} single runs, batch {report.batch}; memory: {report.memory_source}",
         "",
     ]
-    header = (f"{'backend':<22}{'thr':>4}{'load ms':>9}{'RSS MB':>8}"
-              f"{'predict us p50/p90/p99':>25}{'raw us p50/p90/p99':>23}{'ratio':>8}"
-              f"{'batch img/s':>13}{'raw img/s':>11}{'ratio':>8}")
+    header = (
+        f"{'backend':<22}{'thr':>4}{'load ms':>9}{'RSS MB':>8}"
+        f"{'predict us p50/p90/p99':>25}{'raw us p50/p90/p99':>23}{'ratio':>8}"
+        f"{'batch img/s':>13}{'raw img/s':>11}{'ratio':>8}"
+    )
     lines += [header, "-" * len(header)]
     for r in report.results:
         p, w = r.predict, r.raw

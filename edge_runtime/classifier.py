@@ -86,8 +86,12 @@ class DigitClassifier:
             print(clf.predict(image).digit)
     """
 
-    def __init__(self, model_path: str | Path, num_threads: int | None = None,
-                 backend: Backend | str = Backend.AUTO) -> None:
+    def __init__(
+        self,
+        model_path: str | Path,
+        num_threads: int | None = None,
+        backend: Backend | str = Backend.AUTO,
+    ) -> None:
         """Load a model.
 
         Args:
@@ -128,8 +132,13 @@ class DigitClassifier:
         self._batch = 1
         self._digits = tuple(int(label) for label in labels)
         norm = meta["normalization"]
-        self._encoder = InputEncoder(inp.dtype, inp.scale, inp.zero_point,
-                                     float(norm["scale"]), float(norm.get("offset", 0.0)))
+        self._encoder = InputEncoder(
+            inp.dtype,
+            inp.scale,
+            inp.zero_point,
+            float(norm["scale"]),
+            float(norm.get("offset", 0.0)),
+        )
         self._lut, self._table = self._encoder.lut, self._encoder.table
         self._in_index, self._out_index, self._in_dtype = inp.index, out.index, inp.dtype
         self._out_lut = None
@@ -137,7 +146,10 @@ class DigitClassifier:
             codes = np.arange(256, dtype=np.uint8).view(out.dtype)
             self._out_lut = preprocess.dequantize(codes, out.scale, out.zero_point)
         self._set, self._invoke, self._get = (
-            interpreter.set_tensor, interpreter.invoke, interpreter.get_tensor)
+            interpreter.set_tensor,
+            interpreter.invoke,
+            interpreter.get_tensor,
+        )
         self._interpreter = interpreter
         self._softmax = False
         # A model that ends in logits rather than softmax gets a softmax here; the probe
@@ -257,8 +269,11 @@ class DigitClassifier:
         array = np.asarray(images)
         if array.ndim == 2:
             array = array[np.newaxis]
-        if array.ndim not in (3, 4) or array.shape[1:3] != MNIST_SHAPE or (
-                array.ndim == 4 and array.shape[3] != 1):
+        if (
+            array.ndim not in (3, 4)
+            or array.shape[1:3] != MNIST_SHAPE
+            or (array.ndim == 4 and array.shape[3] != 1)
+        ):
             raise ImageError(f"expected MNIST-form images (N, 28, 28[, 1]), got {array.shape}")
         return self._probabilities(mnist_form(array))
 
@@ -303,7 +318,7 @@ class DigitClassifier:
             return self._run(self._encode(batch))
         out = np.empty((n, self._out.shape[1]), dtype=np.float32)
         for start in range(0, n, CHUNK):
-            out[start:start + CHUNK] = self._run(self._encode(batch[start:start + CHUNK]))
+            out[start : start + CHUNK] = self._run(self._encode(batch[start : start + CHUNK]))
         return out
 
     def _run(self, x: np.ndarray) -> np.ndarray:
@@ -337,8 +352,9 @@ _SET_CONFIDENCE = vars(Prediction)["confidence"].__set__
 _SET_PROBABILITIES = vars(Prediction)["probabilities"].__set__
 
 
-def _predictions(digits: list[int | None], confidences: list[float],
-                 probabilities: np.ndarray) -> list[Prediction]:
+def _predictions(
+    digits: list[int | None], confidences: list[float], probabilities: np.ndarray
+) -> list[Prediction]:
     out = []
     new = object.__new__
     for digit, confidence, row in zip(digits, confidences, probabilities, strict=True):

@@ -53,8 +53,9 @@ class AccuracyDropError(EdgeCNNError):
 
     exit_code = 5
 
-    def __init__(self, message: str, *, float_accuracy: float, quantized_accuracy: float,
-                 max_drop_pp: float) -> None:
+    def __init__(
+        self, message: str, *, float_accuracy: float, quantized_accuracy: float, max_drop_pp: float
+    ) -> None:
         super().__init__(message)
         self.float_accuracy = float_accuracy
         self.quantized_accuracy = quantized_accuracy

@@ -126,8 +126,12 @@ def find_digit_boxes(image: Any, config: FindConfig | None = None) -> list[Box]:
     return _find(image, config or DEFAULT_CONFIG).boxes
 
 
-def read_digits(classifier: _Classifier, image: Any, min_confidence: float = 0.7,
-                config: FindConfig | None = None) -> list[DigitReading]:
+def read_digits(
+    classifier: _Classifier,
+    image: Any,
+    min_confidence: float = 0.7,
+    config: FindConfig | None = None,
+) -> list[DigitReading]:
     """Find and read every digit in an image, left to right.
 
     All digits are classified with one batched ``classifier.probabilities`` call.
@@ -210,8 +214,10 @@ def _find(image: Any, cfg: FindConfig) -> _Found:
         found = [item for item in found if item[0][3] >= cfg.min_relative_height * tallest]
     found.sort(key=lambda item: item[0][0])
     inv = 1.0 / scale
-    boxes = [(int(x * inv), int(y * inv), max(1, round(w * inv)), max(1, round(h * inv)))
-             for (x, y, w, h), _ in found]
+    boxes = [
+        (int(x * inv), int(y * inv), max(1, round(w * inv)), max(1, round(h * inv)))
+        for (x, y, w, h), _ in found
+    ]
     return _Found(boxes, [b for b, _ in found], [g for _, g in found], contrast, labels)
 
 
@@ -272,8 +278,11 @@ def _group(stats: np.ndarray, n: int, wh: int, ww: int, cfg: FindConfig) -> list
     """
     min_h = cfg.min_height * wh
     speck = max(4.0, 0.02 * min_h * min_h)
-    ids = [i for i in range(1, n) if stats[i, 4] >= speck
-           and stats[i, 3] <= cfg.max_height * wh and stats[i, 2] <= 0.6 * ww]
+    ids = [
+        i
+        for i in range(1, n)
+        if stats[i, 4] >= speck and stats[i, 3] <= cfg.max_height * wh and stats[i, 2] <= 0.6 * ww
+    ]
     parent = {i: i for i in ids}
 
     def root(i: int) -> int:
@@ -285,7 +294,7 @@ def _group(stats: np.ndarray, n: int, wh: int, ww: int, cfg: FindConfig) -> list
     boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}
     for a_pos, a in enumerate(ids):
         ax, ay, aw, ah = boxes[a]
-        for b in ids[a_pos + 1:]:
+        for b in ids[a_pos + 1 :]:
             bx, by, bw, bh = boxes[b]
             x_overlap = min(ax + aw, bx + bw) - max(ax, bx)
             y_overlap = min(ay + ah, by + bh) - max(ay, by)
@@ -300,8 +309,9 @@ def _group(stats: np.ndarray, n: int, wh: int, ww: int, cfg: FindConfig) -> list
     return _attach_small_pieces(list(groups.values()), stats, wh, ww, cfg)
 
 
-def _attach_small_pieces(groups: list[list[int]], stats: np.ndarray, wh: int, ww: int,
-                         cfg: FindConfig) -> list[list[int]]:
+def _attach_small_pieces(
+    groups: list[list[int]], stats: np.ndarray, wh: int, ww: int, cfg: FindConfig
+) -> list[list[int]]:
     """Join each piece under half a digit's height to the nearest digit it (almost)
     touches, when that digit, alone and with the piece, is digit-shaped (so a page's
     edge or a ruled line never swallows the digits beside it)."""
@@ -333,10 +343,13 @@ def _attach_small_pieces(groups: list[list[int]], stats: np.ndarray, wh: int, ww
 
 def _extent(stats: np.ndarray, group: list[int]) -> Extent:
     """The bounding box (x0, y0, x1, y1) and ink area of a group of components."""
-    return (min(int(stats[i, 0]) for i in group), min(int(stats[i, 1]) for i in group),
-            max(int(stats[i, 0] + stats[i, 2]) for i in group),
-            max(int(stats[i, 1] + stats[i, 3]) for i in group),
-            sum(int(stats[i, 4]) for i in group))
+    return (
+        min(int(stats[i, 0]) for i in group),
+        min(int(stats[i, 1]) for i in group),
+        max(int(stats[i, 0] + stats[i, 2]) for i in group),
+        max(int(stats[i, 1] + stats[i, 3]) for i in group),
+        sum(int(stats[i, 4]) for i in group),
+    )
 
 
 def _digit_like(extent: Extent, wh: int, ww: int, cfg: FindConfig) -> bool:

@@ -31,11 +31,20 @@ class InputEncoder:
     lookup in C, faster than numpy fancy indexing), else ``take`` for float inputs.
     """
 
-    __slots__ = ("dtype", "lut", "norm_offset", "norm_scale", "scale", "shift", "table",
-                 "zero_point")
+    __slots__ = (
+        "dtype",
+        "lut",
+        "norm_offset",
+        "norm_scale",
+        "scale",
+        "shift",
+        "table",
+        "zero_point",
+    )
 
-    def __init__(self, dtype: np.dtype, scale: float, zero_point: int, norm_scale: float,
-                 norm_offset: float) -> None:
+    def __init__(
+        self, dtype: np.dtype, scale: float, zero_point: int, norm_scale: float, norm_offset: float
+    ) -> None:
         self.dtype, self.scale, self.zero_point = np.dtype(dtype), scale, zero_point
         self.norm_scale, self.norm_offset = norm_scale, norm_offset
         self.lut = self.real(np.arange(256) * norm_scale + norm_offset)

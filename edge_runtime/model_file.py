@@ -152,13 +152,16 @@ def resolve_model(model: str | Path | None) -> Path:
     if model is not None:
         if not Path(model).is_file():
             raise ModelFormatError(
-                f"{model}: model file not found; run `edgecnn export --int8` or pass --model")
+                f"{model}: model file not found; run `edgecnn export --int8` or pass --model"
+            )
         return Path(model)
     found = find_in_checkout(ARTIFACT_MODEL) or find_in_checkout(BUNDLED_MODEL)
     if found is not None:
         return found
-    raise ModelFormatError(f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; "
-                           "run `edgecnn export --int8` or pass --model")
+    raise ModelFormatError(
+        f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; "
+        "run `edgecnn export --int8` or pass --model"
+    )
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -271,8 +274,9 @@ def derive_metadata(path: Path, inp: TensorSpec, out: TensorSpec) -> dict[str, A
     }
 
 
-def check_sidecar_matches(path: Path, meta: dict[str, Any], inp: TensorSpec,
-                          out: TensorSpec) -> None:
+def check_sidecar_matches(
+    path: Path, meta: dict[str, Any], inp: TensorSpec, out: TensorSpec
+) -> None:
     """Refuse a sidecar that describes another model (a stale copy, a renamed file).
 
     Raises:

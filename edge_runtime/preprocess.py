@@ -144,8 +144,10 @@ def check_image(array: np.ndarray) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ImageError("expected a grey (H, W), BGR (H, W, 3) or BGRA (H, W, 4) image, "
-                         f"got shape {array.shape}")
+        raise ImageError(
+            "expected a grey (H, W), BGR (H, W, 3) or BGRA (H, W, 4) image, "
+            f"got shape {array.shape}"
+        )
     if array.size == 0:
         raise ImageError(f"empty image, shape {array.shape}")
     return array
@@ -185,8 +187,13 @@ def to_mnist(crop: Any) -> np.ndarray | None:
         MissingDependencyError: OpenCV is not installed.
     """
     cv2: Any = require("cv2", "edge")
-    if isinstance(crop, np.ndarray) and crop.dtype == np.uint8 and crop.ndim == 3 \
-            and crop.shape[2] == 3 and crop.size:
+    if (
+        isinstance(crop, np.ndarray)
+        and crop.dtype == np.uint8
+        and crop.ndim == 3
+        and crop.shape[2] == 3
+        and crop.size
+    ):
         grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)  # same weights as to_grey, faster
     else:
         grey = to_grey(crop)
@@ -205,16 +212,16 @@ def to_mnist(crop: Any) -> np.ndarray | None:
     threshold = int(cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0])
     # One histogram answers every level question below, cheaper than medians of masks.
     hist = np.bincount(flat.ravel(), minlength=256)
-    count = int(hist[threshold + 1:].sum())
+    count = int(hist[threshold + 1 :].sum())
     if count < max(MIN_INK_PIXELS, MIN_INK_FRACTION * flat.size) or count == flat.size:
         return None
-    ink_level = _level(hist[threshold + 1:], 0.9) + threshold + 1
-    if ink_level - _level(hist[:threshold + 1], 0.5) < MIN_CONTRAST:
+    ink_level = _level(hist[threshold + 1 :], 0.9) + threshold + 1
+    if ink_level - _level(hist[: threshold + 1], 0.5) < MIN_CONTRAST:
         return None
     mask = _drop_specks(cv2, flat > threshold)
     # Keep the soft edges of the strokes (MNIST's anti-aliasing), not the paper: values
     # above the paper's noise, next to a stroke, stretched so strokes reach white.
-    floor = _level(hist[:threshold + 1], 0.9)
+    floor = _level(hist[: threshold + 1], 0.9)
     gain = 255.0 / max(ink_level - floor, 1)
     values = np.clip((flat.astype(np.float32) - floor) * gain, 0, 255).astype(np.uint8)
     near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
@@ -256,8 +263,12 @@ def _drop_specks(cv2: Any, mask: np.ndarray) -> np.ndarray:
 def _thicken(cv2: Any, digit: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Widen pen strokes that would shrink to a hairline in the 20x20 fit."""
     m = mask.astype(np.uint8)
-    edge = int((m - cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
-                               borderValue=0)).sum())
+    edge = int(
+        (
+            m
+            - cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        ).sum()
+    )
     width = 2.0 * int(m.sum()) / max(edge, 1)  # area / half-perimeter, for long thin strokes
     target = MNIST_STROKE * max(digit.shape) / FIT_SIZE
     if width >= THIN_STROKE * target:
@@ -301,7 +312,7 @@ def _centre(digit: np.ndarray) -> np.ndarray | None:
     top = min(max(round(MNIST_CENTRE - cy), 0), MNIST_SIZE - h)
     left = min(max(round(MNIST_CENTRE - cx), 0), MNIST_SIZE - w)
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.uint8)
-    out[top:top + h, left:left + w] = digit
+    out[top : top + h, left : left + w] = digit
     return out
 
 

@@ -15,5 +15,12 @@ from __future__ import annotations
 from export.config import ExportConfig, ExportPaths, IOType, Mode
 from export.pipeline import ExportResult, Progress, run_export
 
-__all__ = ["ExportConfig", "ExportPaths", "ExportResult", "IOType", "Mode", "Progress",
-           "run_export"]
+__all__ = [
+    "ExportConfig",
+    "ExportPaths",
+    "ExportResult",
+    "IOType",
+    "Mode",
+    "Progress",
+    "run_export",
+]

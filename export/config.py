@@ -122,28 +122,37 @@ class ExportConfig:
         if self.data is not None:
             object.__setattr__(self, "data", Path(self.data))
         if isinstance(self.max_drop, bool) or not (
-                isinstance(self.max_drop, (int, float)) and math.isfinite(self.max_drop)
-                and self.max_drop >= 0):
-            raise ValueError(f"--max-drop must be a number >= 0 (percentage points), "
-                             f"got {self.max_drop}")
+            isinstance(self.max_drop, (int, float))
+            and math.isfinite(self.max_drop)
+            and self.max_drop >= 0
+        ):
+            raise ValueError(
+                f"--max-drop must be a number >= 0 (percentage points), got {self.max_drop}"
+            )
         if self.calibration_samples is not None and (
-                isinstance(self.calibration_samples, bool) or self.calibration_samples < 1):
+            isinstance(self.calibration_samples, bool) or self.calibration_samples < 1
+        ):
             raise ValueError(f"--calibration-samples must be >= 1, got {self.calibration_samples}")
         if self.calibration_seed < 0:
             raise ValueError(f"--calibration-seed must be >= 0, got {self.calibration_seed}")
         if self.io in (IOType.INT8, IOType.UINT8) and self.mode is not Mode.INT8:
-            raise ValueError(f"--io {self.io.value} needs --int8: a {self.mode.value} model "
-                             "has float input and output")
+            raise ValueError(
+                f"--io {self.io.value} needs --int8: a {self.mode.value} model "
+                "has float input and output"
+            )
         if self.check_micro and self.mode is not Mode.INT8:
-            raise ValueError("--check-micro needs --int8: TensorFlow Lite Micro runs "
-                             "integer models")
+            raise ValueError(
+                "--check-micro needs --int8: TensorFlow Lite Micro runs integer models"
+            )
         if self.calibration_images is not None:
             if self.mode is not Mode.INT8:
                 raise ValueError(f"calibration images are for int8 mode, not {self.mode.value}")
             images = np.asarray(self.calibration_images)
             if images.ndim not in (3, 4) or images.shape[1:3] != MNIST_SHAPE or len(images) < 1:
-                raise ValueError("calibration images must be MNIST-form (N, 28, 28[, 1]) with "
-                                 f"N >= 1, got {images.shape}")
+                raise ValueError(
+                    "calibration images must be MNIST-form (N, 28, 28[, 1]) with "
+                    f"N >= 1, got {images.shape}"
+                )
 
     @property
     def out_path(self) -> Path:

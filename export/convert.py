@@ -36,8 +36,9 @@ def load_source_model(path: str | Path) -> Any:
     """
     path = Path(path)
     if path.suffix.lower() != ".keras":
-        raise ModelFormatError(f"{path}: export takes a trained .keras model, got "
-                               f"'{path.suffix or 'no suffix'}'")
+        raise ModelFormatError(
+            f"{path}: export takes a trained .keras model, got '{path.suffix or 'no suffix'}'"
+        )
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such model file")
     import_tensorflow()
@@ -50,8 +51,10 @@ def load_source_model(path: str | Path) -> Any:
     except (AttributeError, ValueError) as exc:
         raise ModelFormatError(f"{path}: not a single-input, single-output model") from exc
     if in_shape[1:] != INPUT_SHAPE or out_shape[1:] != (NUM_CLASSES,):
-        raise ModelFormatError(f"{path}: maps {in_shape} to {out_shape}, expected "
-                               f"(None, 28, 28, 1) to (None, {NUM_CLASSES})")
+        raise ModelFormatError(
+            f"{path}: maps {in_shape} to {out_shape}, expected "
+            f"(None, 28, 28, 1) to (None, {NUM_CLASSES})"
+        )
     return model
 
 
@@ -71,14 +74,20 @@ def draw_calibration(train_images: np.ndarray, samples: int, seed: int) -> np.nd
         ValueError: more samples asked for than there are training images.
     """
     if samples > len(train_images):
-        raise ValueError(f"--calibration-samples {samples} is more than the "
-                         f"{len(train_images)} training images")
+        raise ValueError(
+            f"--calibration-samples {samples} is more than the {len(train_images)} training images"
+        )
     index = np.random.default_rng(seed).choice(len(train_images), size=samples, replace=False)
     return train_images[np.sort(index)]
 
 
-def convert(model: Any, mode: Mode, io_type: IOType = IOType.FLOAT,
-            calibration: np.ndarray | None = None, on_sample: OnSample | None = None) -> bytes:
+def convert(
+    model: Any,
+    mode: Mode,
+    io_type: IOType = IOType.FLOAT,
+    calibration: np.ndarray | None = None,
+    on_sample: OnSample | None = None,
+) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -108,7 +117,7 @@ def convert(model: Any, mode: Mode, io_type: IOType = IOType.FLOAT,
 
         def representative() -> Iterator[list[np.ndarray]]:
             for i in range(total):
-                yield [inputs[i:i + 1]]
+                yield [inputs[i : i + 1]]
                 if on_sample is not None:
                     on_sample(i + 1, total)
 
@@ -132,4 +141,5 @@ def convert(model: Any, mode: Mode, io_type: IOType = IOType.FLOAT,
             return bytes(converter.convert())
     except Exception as exc:  # the converter raises ConverterError, ValueError, RuntimeError...
         raise ModelFormatError(
-            f"the TFLite converter rejected the model ({first_line(exc)[:200]})") from exc
+            f"the TFLite converter rejected the model ({first_line(exc)[:200]})"
+        ) from exc

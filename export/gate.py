@@ -77,8 +77,9 @@ def float_labels(model: Any, images: np.ndarray) -> np.ndarray:
     return predict_keras(model, images).argmax(axis=1)
 
 
-def runtime_labels(tflite_path: str | Path, images: np.ndarray,
-                   on_progress: OnProgress | None = None) -> np.ndarray:
+def runtime_labels(
+    tflite_path: str | Path, images: np.ndarray, on_progress: OnProgress | None = None
+) -> np.ndarray:
     """Labels predicted by a ``.tflite`` model through the edge runtime.
 
     Args:
@@ -98,15 +99,16 @@ def runtime_labels(tflite_path: str | Path, images: np.ndarray,
         classifier = DigitClassifier(tflite_path)
     with classifier:
         for start in range(0, total, EVAL_CHUNK):
-            chunk = images[start:start + EVAL_CHUNK]
-            labels[start:start + len(chunk)] = classifier.probabilities(chunk).argmax(axis=1)
+            chunk = images[start : start + EVAL_CHUNK]
+            labels[start : start + len(chunk)] = classifier.probabilities(chunk).argmax(axis=1)
             if on_progress is not None:
                 on_progress(start + len(chunk), total)
     return labels
 
 
-def measure(float_predicted: np.ndarray, quantized_predicted: np.ndarray,
-            true_labels: np.ndarray) -> Measurement:
+def measure(
+    float_predicted: np.ndarray, quantized_predicted: np.ndarray, true_labels: np.ndarray
+) -> Measurement:
     """Compare two models' predicted labels against the truth.
 
     Args:

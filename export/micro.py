@@ -50,8 +50,7 @@ def load_runtime() -> Any:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as exc:
         raise MissingDependencyError(
-            "tflite_micro is not installed (needed by --check-micro): "
-            "pip install 'edgecnn[micro]'"
+            "tflite_micro is not installed (needed by --check-micro): pip install 'edgecnn[micro]'"
         ) from exc
     return runtime
 
@@ -82,8 +81,10 @@ def smallest_arena(runtime: Any, model: bytes) -> int:
     high = ARENA_START
     while _interpreter(runtime, model, high) is None:
         if high >= ARENA_LIMIT:
-            raise EdgeCNNError(f"TensorFlow Lite Micro cannot run the model even with a "
-                               f"{ARENA_LIMIT:,}-byte arena (unsupported operator?)")
+            raise EdgeCNNError(
+                f"TensorFlow Lite Micro cannot run the model even with a "
+                f"{ARENA_LIMIT:,}-byte arena (unsupported operator?)"
+            )
         high *= 2
     low = 0  # invariant: low fails (or is zero), high works
     while high - low > ARENA_STEP:
@@ -97,8 +98,12 @@ def smallest_arena(runtime: Any, model: bytes) -> int:
     return high
 
 
-def check_micro(tflite_path: str | Path, images: np.ndarray, reference_labels: np.ndarray,
-                samples: int = MICRO_SAMPLES) -> MicroCheck:
+def check_micro(
+    tflite_path: str | Path,
+    images: np.ndarray,
+    reference_labels: np.ndarray,
+    samples: int = MICRO_SAMPLES,
+) -> MicroCheck:
     """Run a model in TensorFlow Lite Micro and compare it with LiteRT.
 
     Args:

@@ -110,15 +110,20 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             p.stage(f"calibrating on {len(calibration):,} given images and converting to int8")
         else:
             calibration = convert.draw_calibration(
-                data.train_images, calibration_count(config, len(data.train_images)),
-                config.calibration_seed)
-            p.stage(f"calibrating on {len(calibration):,} training images "
-                    f"(seed {config.calibration_seed}) and converting to int8")
+                data.train_images,
+                calibration_count(config, len(data.train_images)),
+                config.calibration_seed,
+            )
+            p.stage(
+                f"calibrating on {len(calibration):,} training images "
+                f"(seed {config.calibration_seed}) and converting to int8"
+            )
     else:
         p.stage(f"converting to {mode.value}")
     flatbuffer = convert.convert(keras_model, mode, config.io_type, calibration, p.advance)
-    float32_size = len(flatbuffer) if mode is Mode.FLOAT32 else len(
-        convert.convert(keras_model, Mode.FLOAT32))
+    float32_size = (
+        len(flatbuffer) if mode is Mode.FLOAT32 else len(convert.convert(keras_model, Mode.FLOAT32))
+    )
 
     paths.model.parent.mkdir(parents=True, exist_ok=True)
     temp = _TempSet(paths)
@@ -135,20 +140,27 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             temp.model.chmod(file_mode())
             os.replace(temp.model, paths.refused)
             kept = f"kept it as {paths.refused} for inspection"
-            left = (f"{paths.model} left unchanged" if paths.model.exists()
-                    else f"nothing written to {paths.model}")
+            left = (
+                f"{paths.model} left unchanged"
+                if paths.model.exists()
+                else f"nothing written to {paths.model}"
+            )
             raise gate.refuse(measurement, config.max_drop, mode.value, f"{kept}; {left}")
 
         micro_figures = None
         if config.check_micro:
-            p.stage(f"running the model in TensorFlow Lite Micro on "
-                    f"{min(micro.MICRO_SAMPLES, len(data.test_images))} test images")
+            p.stage(
+                f"running the model in TensorFlow Lite Micro on "
+                f"{min(micro.MICRO_SAMPLES, len(data.test_images))} test images"
+            )
             micro_figures = micro.check_micro(
-                temp.model, data.test_images, measurement.quantized_labels).to_json()
+                temp.model, data.test_images, measurement.quantized_labels
+            ).to_json()
 
         p.stage("writing sidecar and report")
-        sizes = Sizes(model=len(flatbuffer), float32_tflite=float32_size,
-                      keras=config.model.stat().st_size)
+        sizes = Sizes(
+            model=len(flatbuffer), float32_tflite=float32_size, keras=config.model.stat().st_size
+        )
         drawn = config.calibration_images is None and mode is Mode.INT8
         content = sidecar.build_sidecar(
             model_file=paths.model.name,
@@ -172,21 +184,38 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
         _check_pair(temp.model)
         report.plot_per_class(temp.figure, measurement, mode.value)
         elapsed = time.perf_counter() - started
-        temp.report.write_text(report.render_markdown(
-            model_name=paths.model.name, mode=mode.value, io_type=config.io_type.value,
-            source=str(config.model), data_source=data.source, measurement=measurement,
-            max_drop=config.max_drop, sizes=sizes,
-            calibration=_calibration_line(
-                config, mode, 0 if calibration is None else len(calibration)),
-            micro=micro_figures, elapsed_s=elapsed, figure_name=paths.figure.name,
-        ), encoding="utf-8")
+        temp.report.write_text(
+            report.render_markdown(
+                model_name=paths.model.name,
+                mode=mode.value,
+                io_type=config.io_type.value,
+                source=str(config.model),
+                data_source=data.source,
+                measurement=measurement,
+                max_drop=config.max_drop,
+                sizes=sizes,
+                calibration=_calibration_line(
+                    config, mode, 0 if calibration is None else len(calibration)
+                ),
+                micro=micro_figures,
+                elapsed_s=elapsed,
+                figure_name=paths.figure.name,
+            ),
+            encoding="utf-8",
+        )
         temp.publish()
         paths.refused.unlink(missing_ok=True)  # a refusal of this name is now stale
     finally:
         temp.cleanup()
-    return ExportResult(config=config, paths=paths, measurement=measurement, sizes=sizes,
-                        micro=micro_figures, elapsed_s=time.perf_counter() - started,
-                        sidecar=content)
+    return ExportResult(
+        config=config,
+        paths=paths,
+        measurement=measurement,
+        sizes=sizes,
+        micro=micro_figures,
+        elapsed_s=time.perf_counter() - started,
+        sidecar=content,
+    )
 
 
 def calibration_count(config: ExportConfig, train_images: int) -> int:
@@ -201,8 +230,10 @@ def _calibration_line(config: ExportConfig, mode: Mode, count: int) -> str:
         return f"none ({mode.value} does not calibrate)"
     if config.calibration_images is not None:
         return f"{len(config.calibration_images):,} images given by the caller"
-    return (f"{count:,} training images drawn with seed "
-            f"{config.calibration_seed}, normalized by edge_runtime.preprocess.normalize")
+    return (
+        f"{count:,} training images drawn with seed "
+        f"{config.calibration_seed}, normalized by edge_runtime.preprocess.normalize"
+    )
 
 
 def _check_pair(model: Path) -> None:
@@ -221,8 +252,9 @@ class _TempSet:
 
     def __init__(self, paths: ExportPaths) -> None:
         folder = paths.model.parent
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{paths.model.stem}.",
-                                    suffix=".tflite")
+        fd, name = tempfile.mkstemp(
+            dir=folder, prefix=f"{TEMP_PREFIX}{paths.model.stem}.", suffix=".tflite"
+        )
         os.close(fd)
         self.paths = paths
         self.model = Path(name)
@@ -230,8 +262,10 @@ class _TempSet:
         self.report = self.model.with_suffix(".md")
         self.figure = self.model.with_suffix(".png")
         self._pairs: list[tuple[Path, Path]] = [
-            (self.model, paths.model), (self.sidecar, paths.sidecar),
-            (self.report, paths.report), (self.figure, paths.figure),
+            (self.model, paths.model),
+            (self.sidecar, paths.sidecar),
+            (self.report, paths.report),
+            (self.figure, paths.figure),
         ]
 
     def publish(self) -> None:

@@ -40,10 +40,21 @@ class Sizes:
         return self.keras / self.model
 
 
-def render_markdown(*, model_name: str, mode: str, io_type: str, source: str, data_source: str,
-                    measurement: Measurement, max_drop: float, sizes: Sizes,
-                    calibration: str, micro: dict[str, Any] | None, elapsed_s: float,
-                    figure_name: str) -> str:
+def render_markdown(
+    *,
+    model_name: str,
+    mode: str,
+    io_type: str,
+    source: str,
+    data_source: str,
+    measurement: Measurement,
+    max_drop: float,
+    sizes: Sizes,
+    calibration: str,
+    micro: dict[str, Any] | None,
+    elapsed_s: float,
+    figure_name: str,
+) -> str:
     """The report as Markdown.
 
     Args:
@@ -111,8 +122,9 @@ def render_markdown(*, model_name: str, mode: str, io_type: str, source: str, da
         f"| digit | float | {mode} | change (pp) |",
         "|---:|---:|---:|---:|",
     ]
-    for digit, (f, q) in enumerate(zip(m.float_report.per_class, m.quantized_report.per_class,
-                                                  strict=True)):
+    for digit, (f, q) in enumerate(
+        zip(m.float_report.per_class, m.quantized_report.per_class, strict=True)
+    ):
         lines.append(f"| {digit} | {f:.2%} | {q:.2%} | {100 * (q - f):+.2f} |")
     return "\n".join(lines) + "\n"
 

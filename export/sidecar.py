@@ -56,8 +56,10 @@ def read_tensors(tflite_path: str | Path) -> tuple[dict[str, Any], dict[str, Any
     from edge_runtime.backends import create_interpreter
 
     _, interpreter = create_interpreter(tflite_path)
-    return (tensor_description(interpreter.get_input_details()[0]),
-            tensor_description(interpreter.get_output_details()[0]))
+    return (
+        tensor_description(interpreter.get_input_details()[0]),
+        tensor_description(interpreter.get_output_details()[0]),
+    )
 
 
 def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:
@@ -70,13 +72,25 @@ def relative_to_sidecar(source: Path, sidecar_dir: Path) -> str:
     return str(source)
 
 
-def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], dict[str, Any]],
-                  float_accuracy: float, quantized_accuracy: float, drop_pp: float,
-                  max_drop_pp: float, agreement: float, float_size_bytes: int,
-                  float32_tflite_size_bytes: int, size_bytes: int, source_model: str,
-                  source_sha256: str,
-                  calibration_samples: int | None, calibration_seed: int | None,
-                  micro: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_sidecar(
+    *,
+    model_file: str,
+    mode: str,
+    tensors: tuple[dict[str, Any], dict[str, Any]],
+    float_accuracy: float,
+    quantized_accuracy: float,
+    drop_pp: float,
+    max_drop_pp: float,
+    agreement: float,
+    float_size_bytes: int,
+    float32_tflite_size_bytes: int,
+    size_bytes: int,
+    source_model: str,
+    source_sha256: str,
+    calibration_samples: int | None,
+    calibration_seed: int | None,
+    micro: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Assemble the sidecar, in the schema the runtime reads (schema_version 1).
 
     Args:
@@ -109,8 +123,11 @@ def build_sidecar(*, model_file: str, mode: str, tensors: tuple[dict[str, Any], 
         "mode": mode,
         "input": tensors[0],
         "output": tensors[1],
-        "normalization": {"scale": float(NORMALIZATION["scale"]),
-                          "offset": float(NORMALIZATION["offset"]), "pixels": PIXELS},
+        "normalization": {
+            "scale": float(NORMALIZATION["scale"]),
+            "offset": float(NORMALIZATION["offset"]),
+            "pixels": PIXELS,
+        },
         "labels": list(LABELS),
         "float_accuracy": round(float(float_accuracy), 6),
         "quantized_accuracy": round(float(quantized_accuracy), 6),

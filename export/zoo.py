@@ -69,8 +69,9 @@ def single_image_latency(tflite: Path, image: np.ndarray, runs: int = LATENCY_RU
     return Latency.of(samples).p50_us
 
 
-def shifted_accuracies(tflite: Path, images: np.ndarray, labels: np.ndarray,
-                       seed: int = 0) -> dict[str, float]:
+def shifted_accuracies(
+    tflite: Path, images: np.ndarray, labels: np.ndarray, seed: int = 0
+) -> dict[str, float]:
     """Accuracy of the int8 model on each shifted variant of the test images."""
     from edge_runtime import DigitClassifier
     from train.shifts import shifted_test_sets
@@ -82,8 +83,15 @@ def shifted_accuracies(tflite: Path, images: np.ndarray, labels: np.ndarray,
         }
 
 
-def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | None,
-                  data: Mnist, max_drop: float, progress: Any = None) -> ZooEntry:
+def measure_entry(
+    arch: str,
+    models_dir: Path,
+    out_dir: Path,
+    data_path: Path | None,
+    data: Mnist,
+    max_drop: float,
+    progress: Any = None,
+) -> ZooEntry:
     """Export ``arch``'s trained model to int8 and measure it.
 
     ``data`` is ``load_mnist(data_path)``, loaded once for every architecture.
@@ -100,10 +108,18 @@ def measure_entry(arch: str, models_dir: Path, out_dir: Path, data_path: Path | 
     if not source.is_file():
         raise ModelFormatError(
             f"{source}: no trained '{arch}' model; train one with "
-            f"`edgecnn train --arch {arch} --out DIR` and copy DIR/model.keras there")
-    result = run_export(ExportConfig(model=source, out=out_dir / f"{arch}_int8.tflite",
-                                     max_drop=max_drop, data=data_path, check_micro=True),
-                        progress)
+            f"`edgecnn train --arch {arch} --out DIR` and copy DIR/model.keras there"
+        )
+    result = run_export(
+        ExportConfig(
+            model=source,
+            out=out_dir / f"{arch}_int8.tflite",
+            max_drop=max_drop,
+            data=data_path,
+            check_micro=True,
+        ),
+        progress,
+    )
     tflite = result.paths.model
     micro = result.micro or {}
     return ZooEntry(
@@ -137,15 +153,19 @@ def render_markdown(entries: Sequence[ZooEntry]) -> str:
         lines.append(
             f"| {e.arch} | {e.params:,} | {e.int8_bytes / 1024:.1f} KiB | "
             f"{_pct(e.float_accuracy)} | {_pct(e.int8_accuracy)} | {e.drop_pp:+.2f} | "
-            f"{e.latency_p50_us:.0f} µs | {arena} |")
+            f"{e.latency_p50_us:.0f} µs | {arena} |"
+        )
     variants = list(entries[0].shifted) if entries else []
-    lines += ["", "int8 accuracy on the clean and shifted test sets (10,000 images each):", "",
-              "| arch | clean | " + " | ".join(variants) + " | shifted mean |",
-              "|---|---:|" + "---:|" * (len(variants) + 1)]
+    lines += [
+        "",
+        "int8 accuracy on the clean and shifted test sets (10,000 images each):",
+        "",
+        "| arch | clean | " + " | ".join(variants) + " | shifted mean |",
+        "|---|---:|" + "---:|" * (len(variants) + 1),
+    ]
     for e in entries:
         cells = " | ".join(_pct(e.shifted[v]) for v in variants)
-        lines.append(f"| {e.arch} | {_pct(e.int8_accuracy)} | {cells} | "
-                     f"{_pct(e.shifted_mean)} |")
+        lines.append(f"| {e.arch} | {_pct(e.int8_accuracy)} | {cells} | {_pct(e.shifted_mean)} |")
     lines += ["", f"Measured by `edgecnn zoo` on {describe_machine()}."]
     return "\n".join(lines) + "\n"
 
@@ -176,9 +196,15 @@ def update_readme(readme: Path, table: str) -> None:
     write_text(readme, new)
 
 
-def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Path | None,
-            max_drop: float, echo: Callable[[str], None] = print,
-            progress: Any = None) -> list[ZooEntry]:
+def run_zoo(
+    archs: Sequence[str],
+    models_dir: Path,
+    out_dir: Path,
+    data_path: Path | None,
+    max_drop: float,
+    echo: Callable[[str], None] = print,
+    progress: Any = None,
+) -> list[ZooEntry]:
     """Measure every architecture in ``archs`` and write ``zoo.md`` / ``zoo.json`` to ``out_dir``.
 
     Returns:
@@ -191,10 +217,13 @@ def run_zoo(archs: Sequence[str], models_dir: Path, out_dir: Path, data_path: Pa
     entries = []
     for arch in archs:
         echo(f"zoo: {arch}")
-        entries.append(measure_entry(arch, models_dir, out_dir, data_path, data, max_drop,
-                                     progress))
+        entries.append(
+            measure_entry(arch, models_dir, out_dir, data_path, data, max_drop, progress)
+        )
     table = render_markdown(entries)
-    for name, content in (("zoo.md", table),
-                          ("zoo.json", json.dumps([asdict(e) for e in entries], indent=2))):
+    for name, content in (
+        ("zoo.md", table),
+        ("zoo.json", json.dumps([asdict(e) for e in entries], indent=2)),
+    ):
         write_text(out_dir / name, content)
     return entries

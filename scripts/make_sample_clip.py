@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=240, help="number of frames")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--fps", type=float, default=24.0, help="frame rate stored in the file")
-    parser.add_argument("--mnist", type=Path, default=None,
-                        help="MNIST folder (default: the bundled data/mnist)")
+    parser.add_argument(
+        "--mnist", type=Path, default=None, help="MNIST folder (default: the bundled data/mnist)"
+    )
     args = parser.parse_args(argv)
 
     from camera_demo.clip import make_clip
@@ -35,8 +36,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data = load_mnist(args.mnist)
-        truth = make_clip(data.test_images, data.test_labels, args.out, frames=args.frames,
-                          seed=args.seed, fps=args.fps, source="MNIST test set (t10k)")
+        truth = make_clip(
+            data.test_images,
+            data.test_labels,
+            args.out,
+            frames=args.frames,
+            seed=args.seed,
+            fps=args.fps,
+            source="MNIST test set (t10k)",
+        )
     except (EdgeCNNError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)

@@ -103,8 +103,11 @@ def run_model(model: Path, images: np.ndarray, crops: list[np.ndarray]) -> dict[
         predicted = [clf.predict(image).digit for image in images[:PREDICT_COUNT]]
         mnist_crops = [to_mnist(crop) for crop in crops]
         found = [m for m in mnist_crops if m is not None]
-        crop_probs = (np.asarray(clf.probabilities(np.stack(found)), dtype=np.float32)
-                      if found else np.zeros((0, 10), np.float32))
+        crop_probs = (
+            np.asarray(clf.probabilities(np.stack(found)), dtype=np.float32)
+            if found
+            else np.zeros((0, 10), np.float32)
+        )
         output = (clf.metadata or {}).get("output") or {}
         step = float(output.get("scale") or 0.0)
         backend = getattr(clf, "backend", None)
@@ -152,15 +155,21 @@ def reference(model: Path, out: Path, count: int) -> None:
         if mnist is not None:
             np.save(out / f"crop_{i}_mnist.npy", mnist)
     info = {
-        "count": len(images), "crops": len(crops), "predict_digits": result["predict_digits"],
-        "step": result["step"], "backend": result["backend"], "versions": versions(),
+        "count": len(images),
+        "crops": len(crops),
+        "predict_digits": result["predict_digits"],
+        "step": result["step"],
+        "backend": result["backend"],
+        "versions": versions(),
         "edge_runtime": str(Path(sys.modules["edge_runtime"].__file__ or "").parent),
     }
     (out / "reference.json").write_text(json.dumps(info, indent=1))
     digits = result["probabilities"].argmax(axis=1)
     accuracy = float((digits == labels).mean())
-    print(f"[pi-smoke] x86 reference: {len(images)} digits, accuracy {accuracy:.2%}, "
-          f"backend {result['backend']}, python {platform.python_version()}")
+    print(
+        f"[pi-smoke] x86 reference: {len(images)} digits, accuracy {accuracy:.2%}, "
+        f"backend {result['backend']}, python {platform.python_version()}"
+    )
 
 
 # --------------------------------------------------------------------------- aarch64 side
@@ -189,8 +198,10 @@ def check(model: Path, ref: Path) -> str:
     want = np.load(ref / "probabilities.npy")
     want_crop_probs = np.load(ref / "crop_probabilities.npy")
     crops = [np.load(ref / f"crop_{i}.npy") for i in range(info["crops"])]
-    want_crops = [np.load(p) if (p := ref / f"crop_{i}_mnist.npy").exists() else None
-                  for i in range(info["crops"])]
+    want_crops = [
+        np.load(p) if (p := ref / f"crop_{i}_mnist.npy").exists() else None
+        for i in range(info["crops"])
+    ]
 
     result = run_model(model, images, crops)
 
@@ -199,9 +210,12 @@ def check(model: Path, ref: Path) -> str:
     where = Path(edge_runtime.__file__ or "").resolve().parent
     expect(where == (REPO / "edge_runtime").resolve(), f"edge_runtime imported from {where}")
     backend = result["backend"]
-    expect("litert" in backend and "ai_edge_litert" in sys.modules
-           and "tflite_runtime" not in sys.modules,
-           f"backend {backend!r} is ai_edge_litert")
+    expect(
+        "litert" in backend
+        and "ai_edge_litert" in sys.modules
+        and "tflite_runtime" not in sys.modules,
+        f"backend {backend!r} is ai_edge_litert",
+    )
     heavy = sorted(m for m in ("tensorflow", "keras", "tflite_runtime") if m in sys.modules)
     expect(not heavy, f"modules imported that a Pi lacks: {heavy or 'none'}")
 
@@ -213,45 +227,60 @@ def check(model: Path, ref: Path) -> str:
     step = result["step"]
     tolerance = step * 1.0001 if step > 0 else FLOAT_TOLERANCE
     max_diff = float(np.abs(got - want).max()) if got.shape == want.shape else float("inf")
-    expect(max_diff <= tolerance,
-           f"max probability difference {max_diff:.6g} <= {tolerance:.6g} (one output step)")
-    expect(result["predict_digits"] == info["predict_digits"],
-           f"predict() on {PREDICT_COUNT} images: {result['predict_digits']} "
-           f"(x86: {info['predict_digits']})")
+    expect(
+        max_diff <= tolerance,
+        f"max probability difference {max_diff:.6g} <= {tolerance:.6g} (one output step)",
+    )
+    expect(
+        result["predict_digits"] == info["predict_digits"],
+        f"predict() on {PREDICT_COUNT} images: {result['predict_digits']} "
+        f"(x86: {info['predict_digits']})",
+    )
 
     crop_diffs = []
     for i, (mine, theirs) in enumerate(zip(result["mnist_crops"], want_crops, strict=True)):
         if mine is None or theirs is None:
-            expect(mine is None and theirs is None,
-                   f"to_mnist(crop {i}) blank here: {mine is None}, on x86: {theirs is None}")
+            expect(
+                mine is None and theirs is None,
+                f"to_mnist(crop {i}) blank here: {mine is None}, on x86: {theirs is None}",
+            )
             continue
         diff = int(np.abs(mine.astype(np.int16) - theirs.astype(np.int16)).max())
         crop_diffs.append(diff)
-        expect(mine.shape == theirs.shape == (28, 28) and diff <= CROP_TOLERANCE,
-               f"to_mnist(crop {i}) max pixel difference {diff} <= {CROP_TOLERANCE}")
+        expect(
+            mine.shape == theirs.shape == (28, 28) and diff <= CROP_TOLERANCE,
+            f"to_mnist(crop {i}) max pixel difference {diff} <= {CROP_TOLERANCE}",
+        )
     crop_probs = result["crop_probabilities"]
     if crop_probs.shape == want_crop_probs.shape:
         crop_same = bool((crop_probs.argmax(axis=1) == want_crop_probs.argmax(axis=1)).all())
     else:
         crop_same = False
-    expect(crop_same, f"digits read from the {len(crop_probs)} crops: "
-           f"{crop_probs.argmax(axis=1).tolist()} (x86: {want_crop_probs.argmax(axis=1).tolist()})")
+    expect(
+        crop_same,
+        f"digits read from the {len(crop_probs)} crops: "
+        f"{crop_probs.argmax(axis=1).tolist()} (x86: {want_crop_probs.argmax(axis=1).tolist()})",
+    )
 
     accuracy = float((digits == labels).mean()) if len(labels) else 0.0
     host = info["versions"]
     here = versions()
-    print(f"[pi-smoke]   accuracy on {len(labels)} MNIST test digits: {accuracy:.2%} "
-          f"(x86: {float((want_digits == labels).mean()):.2%})")
+    print(
+        f"[pi-smoke]   accuracy on {len(labels)} MNIST test digits: {accuracy:.2%} "
+        f"(x86: {float((want_digits == labels).mean()):.2%})"
+    )
     print(f"[pi-smoke]   aarch64: {here}")
     print(f"[pi-smoke]   x86:     {host}")
     if problems:
         raise SmokeFailure(f"{len(problems)} check(s) failed, first: {problems[0]}")
-    return (f"PASS: pi-smoke: aarch64 (qemu cortex-a72) python {here['python']}, "
-            f"backend {backend} ai-edge-litert {here['ai-edge-litert']}, numpy {here['numpy']}, "
-            f"opencv {here['opencv-python-headless']}; {same}/{len(want)} digits match x86, "
-            f"max prob diff {max_diff:.3g} (step {step:.3g}), accuracy {accuracy:.2%}; "
-            f"to_mnist {len(crops)}/{len(crops)} crops match (max pixel diff "
-            f"{max(crop_diffs, default=0)}); no tensorflow")
+    return (
+        f"PASS: pi-smoke: aarch64 (qemu cortex-a72) python {here['python']}, "
+        f"backend {backend} ai-edge-litert {here['ai-edge-litert']}, numpy {here['numpy']}, "
+        f"opencv {here['opencv-python-headless']}; {same}/{len(want)} digits match x86, "
+        f"max prob diff {max_diff:.3g} (step {step:.3g}), accuracy {accuracy:.2%}; "
+        f"to_mnist {len(crops)}/{len(crops)} crops match (max pixel diff "
+        f"{max(crop_diffs, default=0)}); no tensorflow"
+    )
 
 
 # --------------------------------------------------------------------------- entry point

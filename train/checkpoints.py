@@ -37,8 +37,14 @@ def config_fingerprint(config: TrainConfig, data_sha256: str) -> dict[str, Any]:
         A JSON-ready dict, stored in ``state.json`` as ``config``.
     """
     recipe = config.recipe
-    return {"arch": config.arch.value, "epochs": recipe.epochs, "batch_size": recipe.batch_size,
-            "seed": config.seed, "limit": config.limit, "data_sha256": data_sha256}
+    return {
+        "arch": config.arch.value,
+        "epochs": recipe.epochs,
+        "batch_size": recipe.batch_size,
+        "seed": config.seed,
+        "limit": config.limit,
+        "data_sha256": data_sha256,
+    }
 
 
 def read_checkpoint(folder: Path) -> dict[str, Any] | None:
@@ -55,8 +61,9 @@ def read_checkpoint(folder: Path) -> dict[str, Any] | None:
         model_path = folder / state["model_file"]
         int(state["epoch"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{state_path}: unreadable checkpoint state ({exc}); "
-                         "use --no-resume to start over") from exc
+        raise ValueError(
+            f"{state_path}: unreadable checkpoint state ({exc}); use --no-resume to start over"
+        ) from exc
     if not model_path.is_file():
         raise ValueError(f"{model_path}: checkpoint model missing; use --no-resume to start over")
     return state
@@ -75,8 +82,9 @@ def reseed_layers(model: Any, epoch: int) -> None:
             variable.assign(np.array([base, epoch * 1_000_000], dtype=variable.dtype))
 
 
-def checkpoint_callback(folder: Path, fingerprint: dict[str, Any],
-                        history: dict[str, list[float]], seconds: list[float]) -> Any:
+def checkpoint_callback(
+    folder: Path, fingerprint: dict[str, Any], history: dict[str, list[float]], seconds: list[float]
+) -> Any:
     """A Keras callback that reseeds each epoch and checkpoints it when it ends.
 
     Args:
@@ -103,9 +111,17 @@ def checkpoint_callback(folder: Path, fingerprint: dict[str, Any],
                 history.setdefault(key, []).append(float(value))
             name = f"epoch-{epoch + 1:03d}.keras"
             save_model(self.model, folder / name)
-            write_json(folder / STATE_FILE, {
-                "schema_version": CHECKPOINT_SCHEMA, "epoch": epoch + 1, "model_file": name,
-                "history": history, "train_seconds": seconds[0], "config": fingerprint})
+            write_json(
+                folder / STATE_FILE,
+                {
+                    "schema_version": CHECKPOINT_SCHEMA,
+                    "epoch": epoch + 1,
+                    "model_file": name,
+                    "history": history,
+                    "train_seconds": seconds[0],
+                    "config": fingerprint,
+                },
+            )
             for old in folder.glob("epoch-*.keras"):
                 if old.name != name:
                     old.unlink(missing_ok=True)

@@ -67,14 +67,22 @@ class Mnist:
             (self.test_images, self.test_labels, "test"),
         ):
             if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
-                raise ValueError(f"{split} images must be uint8 (N, 28, 28), got "
-                                 f"{images.dtype} {images.shape}")
+                raise ValueError(
+                    f"{split} images must be uint8 (N, 28, 28), got {images.dtype} {images.shape}"
+                )
             if labels.dtype != np.uint8 or labels.shape != (len(images),):
-                raise ValueError(f"{split} labels must be uint8 ({len(images)},), got "
-                                 f"{labels.dtype} {labels.shape}")
+                raise ValueError(
+                    f"{split} labels must be uint8 ({len(images)},), got "
+                    f"{labels.dtype} {labels.shape}"
+                )
         if not self.sha256:
-            object.__setattr__(self, "sha256", arrays_sha256(
-                self.train_images, self.train_labels, self.test_images, self.test_labels))
+            object.__setattr__(
+                self,
+                "sha256",
+                arrays_sha256(
+                    self.train_images, self.train_labels, self.test_images, self.test_labels
+                ),
+            )
 
 
 def arrays_sha256(*arrays: np.ndarray) -> str:
@@ -131,8 +139,9 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
     for name in ("mnist.npz", "train.csv"):
         if (folder / name).is_file():
             return _load_file(folder / name)
-    raise DatasetError(f"{folder}: no MNIST here (expected the four IDX files, mnist.npz "
-                       "or Kaggle's train.csv)")
+    raise DatasetError(
+        f"{folder}: no MNIST here (expected the four IDX files, mnist.npz or Kaggle's train.csv)"
+    )
 
 
 def _load_file(path: Path) -> Mnist:
@@ -141,8 +150,10 @@ def _load_file(path: Path) -> Mnist:
         return load_npz(path)
     if suffix == ".csv":
         return load_kaggle_train(path)
-    raise DatasetError(f"{path}: not a dataset this loader reads (give a folder of IDX files, "
-                       "a Keras mnist.npz or a Kaggle train.csv)")
+    raise DatasetError(
+        f"{path}: not a dataset this loader reads (give a folder of IDX files, "
+        "a Keras mnist.npz or a Kaggle train.csv)"
+    )
 
 
 def _find_idx(folder: Path, name: str) -> Path | None:
@@ -177,8 +188,9 @@ def verify_checksums(folder: Path) -> None:
             raise DatasetError(f"{target}: missing (listed in {sums.name})")
         actual = file_sha256(target)
         if actual != expected:
-            raise DatasetError(f"{target}: checksum mismatch (expected {expected[:12]}..., "
-                               f"got {actual[:12]}...)")
+            raise DatasetError(
+                f"{target}: checksum mismatch (expected {expected[:12]}..., got {actual[:12]}...)"
+            )
 
 
 def _load_idx_folder(folder: Path, files: dict[str, Path]) -> Mnist:
@@ -190,8 +202,13 @@ def _load_idx_folder(folder: Path, files: dict[str, Path]) -> Mnist:
         if labels.ndim != 1:
             raise DatasetError(f"{files[f'{split}_labels']}: holds images, not labels")
         _check_pair(images, labels, files[f"{split}_images"], files[f"{split}_labels"])
-    return Mnist(arrays["train_images"], arrays["train_labels"], arrays["test_images"],
-                 arrays["test_labels"], source=f"MNIST IDX files in {folder}")
+    return Mnist(
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays["test_images"],
+        arrays["test_labels"],
+        source=f"MNIST IDX files in {folder}",
+    )
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -211,13 +228,15 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetError(f"{path}: truncated ({len(raw)} bytes, no IDX header)")
     magic = int.from_bytes(raw[:4], "big")
     if magic not in (IMAGE_MAGIC, LABEL_MAGIC):
-        raise DatasetError(f"{path}: wrong magic 0x{magic:08x} (expected 0x{IMAGE_MAGIC:08x} "
-                           f"for images or 0x{LABEL_MAGIC:08x} for labels)")
+        raise DatasetError(
+            f"{path}: wrong magic 0x{magic:08x} (expected 0x{IMAGE_MAGIC:08x} "
+            f"for images or 0x{LABEL_MAGIC:08x} for labels)"
+        )
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DatasetError(f"{path}: truncated (header needs {header} bytes, file has {len(raw)})")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if ndim == 3 and dims[1:] != (SIDE, SIDE):
         raise DatasetError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
     expected = header + int(np.prod(dims))
@@ -243,11 +262,13 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _check_pair(images: np.ndarray, labels: np.ndarray, image_file: object,
-                label_file: object) -> None:
+def _check_pair(
+    images: np.ndarray, labels: np.ndarray, image_file: object, label_file: object
+) -> None:
     if len(images) != len(labels):
-        raise DatasetError(f"{image_file}: {len(images)} images but {label_file} has "
-                           f"{len(labels)} labels")
+        raise DatasetError(
+            f"{image_file}: {len(images)} images but {label_file} has {len(labels)} labels"
+        )
     if len(labels) and int(labels.max()) > 9:
         bad = int(np.argmax(labels > 9))
         raise DatasetError(f"{label_file}: label {int(labels[bad])} at index {bad} is outside 0-9")
@@ -263,8 +284,10 @@ def load_npz(path: Path) -> Mnist:
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in NPZ_KEYS if key not in archive.files]
             if missing:
-                raise DatasetError(f"{path}: missing arrays {', '.join(missing)} "
-                                   f"(has {', '.join(archive.files) or 'none'})")
+                raise DatasetError(
+                    f"{path}: missing arrays {', '.join(missing)} "
+                    f"(has {', '.join(archive.files) or 'none'})"
+                )
             arrays = {key: archive[key] for key in NPZ_KEYS}
     except DatasetError:
         raise
@@ -274,8 +297,13 @@ def load_npz(path: Path) -> Mnist:
     labels = {key: _as_labels(arrays[key], path, key) for key in ("y_train", "y_test")}
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
         _check_pair(images[x], labels[y], f"{path} [{x}]", f"[{y}]")
-    return Mnist(images["x_train"], labels["y_train"], images["x_test"], labels["y_test"],
-                 source=f"Keras npz {path}")
+    return Mnist(
+        images["x_train"],
+        labels["y_train"],
+        images["x_test"],
+        labels["y_test"],
+        source=f"Keras npz {path}",
+    )
 
 
 def _as_images(array: np.ndarray, path: Path, key: str) -> np.ndarray:
@@ -298,8 +326,9 @@ def _as_uint8(array: np.ndarray, path: Path, key: str, top: int) -> np.ndarray:
     if array.dtype.kind not in "iu":
         raise DatasetError(f"{path}: {key} holds {array.dtype}, expected integers")
     if array.size and (int(array.min()) < 0 or int(array.max()) > top):
-        raise DatasetError(f"{path}: {key} has values outside 0-{top} "
-                           f"({int(array.min())}..{int(array.max())})")
+        raise DatasetError(
+            f"{path}: {key} has values outside 0-{top} ({int(array.min())}..{int(array.max())})"
+        )
     return array.astype(np.uint8)
 
 
@@ -310,9 +339,11 @@ def _read_csv(path: Path, header: list[str]) -> np.ndarray:
             first = handle.readline().strip().lstrip("\ufeff")
             if first.split(",") != header:
                 shown = first if len(first) <= 60 else first[:57] + "..."
-                raise DatasetError(f"{path}: wrong CSV header '{shown}' (expected "
-                                   f"'{header[0]},{header[1]},...,{header[-1]}', "
-                                   f"{len(header)} columns)")
+                raise DatasetError(
+                    f"{path}: wrong CSV header '{shown}' (expected "
+                    f"'{header[0]},{header[1]},...,{header[-1]}', "
+                    f"{len(header)} columns)"
+                )
             with warnings.catch_warnings():  # "input contained no data": reported below
                 warnings.simplefilter("ignore", UserWarning)
                 table = np.loadtxt(handle, delimiter=",", dtype=np.int64, ndmin=2)
@@ -348,9 +379,16 @@ def load_kaggle_train(path: Path) -> Mnist:
     held = min(len(table) // 6, KAGGLE_HOLDOUT_MAX)
     order = np.random.default_rng(KAGGLE_HOLDOUT_SEED).permutation(len(table))
     test, train = np.sort(order[:held]), np.sort(order[held:])
-    return Mnist(images[train], labels[train], images[test], labels[test],
-                 source=(f"Kaggle train.csv {path} ({len(train)} train rows; {held} rows held out "
-                         f"as the test split, seed {KAGGLE_HOLDOUT_SEED})"))
+    return Mnist(
+        images[train],
+        labels[train],
+        images[test],
+        labels[test],
+        source=(
+            f"Kaggle train.csv {path} ({len(train)} train rows; {held} rows held out "
+            f"as the test split, seed {KAGGLE_HOLDOUT_SEED})"
+        ),
+    )
 
 
 def load_kaggle_test(path: str | Path) -> np.ndarray:

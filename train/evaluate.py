@@ -65,8 +65,10 @@ def summarize(predicted: np.ndarray, true: np.ndarray) -> EvalReport:
     """
     predicted, true = np.asarray(predicted), np.asarray(true)
     if predicted.ndim != 1 or predicted.shape != true.shape:
-        raise ValueError(f"predicted {predicted.shape} and true {true.shape} labels must be "
-                         "1-D and the same length")
+        raise ValueError(
+            f"predicted {predicted.shape} and true {true.shape} labels must be "
+            "1-D and the same length"
+        )
     if predicted.size == 0:
         raise ValueError("no labels to score")
     for name, labels in (("predicted", predicted), ("true", true)):
@@ -102,8 +104,9 @@ def predict_keras(model: Any, images: np.ndarray, batch_size: int = 1000) -> np.
     """
     from edge_runtime.preprocess import normalize
 
-    return np.asarray(model.predict(normalize(images), batch_size=batch_size, verbose=0),
-                      np.float32)
+    return np.asarray(
+        model.predict(normalize(images), batch_size=batch_size, verbose=0), np.float32
+    )
 
 
 def load_keras_model(path: Path) -> Any:
@@ -121,7 +124,8 @@ def load_keras_model(path: Path) -> Any:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # keras raises ValueError, OSError, zipfile errors...
         raise ModelFormatError(
-            f"{path}: not a readable Keras model ({first_line(exc)[:200]})") from exc
+            f"{path}: not a readable Keras model ({first_line(exc)[:200]})"
+        ) from exc
 
 
 def check_model_path(model_path: str | Path) -> Path:
@@ -132,8 +136,9 @@ def check_model_path(model_path: str | Path) -> Path:
     """
     path = Path(model_path)
     if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise ModelFormatError(f"{path}: expected a .keras or .tflite model, got "
-                               f"'{path.suffix or 'no suffix'}'")
+        raise ModelFormatError(
+            f"{path}: expected a .keras or .tflite model, got '{path.suffix or 'no suffix'}'"
+        )
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such model file")
     return path
@@ -161,8 +166,9 @@ def model_probabilities(model_path: str | Path, images: np.ndarray) -> np.ndarra
         with DigitClassifier(path) as classifier:
             probabilities = np.asarray(classifier.probabilities(images), np.float32)
     if probabilities.shape != (len(images), NUM_CLASSES):
-        raise ModelFormatError(f"{path}: outputs shape {probabilities.shape}, expected "
-                               f"({len(images)}, {NUM_CLASSES})")
+        raise ModelFormatError(
+            f"{path}: outputs shape {probabilities.shape}, expected ({len(images)}, {NUM_CLASSES})"
+        )
     return probabilities
 
 

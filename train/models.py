@@ -145,16 +145,27 @@ def _large(keras: Any) -> Any:
     layers = keras.layers
 
     def conv(filters: int) -> list[Any]:
-        return [layers.Conv2D(filters, 3, use_bias=False), layers.BatchNormalization(),
-                layers.ReLU()]
+        return [
+            layers.Conv2D(filters, 3, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+        ]
 
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE),
-            *conv(32), *conv(32), layers.MaxPooling2D(2), layers.Dropout(0.1),
-            *conv(64), *conv(64), layers.MaxPooling2D(2), layers.Dropout(0.1),
+            *conv(32),
+            *conv(32),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.1),
+            *conv(64),
+            *conv(64),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.1),
             layers.Flatten(),
-            layers.Dense(256, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+            layers.Dense(256, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
             layers.Dropout(0.3),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
@@ -178,22 +189,35 @@ ARCHITECTURES: dict[Arch, Architecture] = {
         Architecture(
             Arch.SEED,
             "conv5x5x32, maxpool, dropout, dense 128: the classic baseline (592,074 params)",
-            Recipe(epochs=12, batch_size=200, learning_rate=2e-3,
-                   augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08)),
+            Recipe(
+                epochs=12,
+                batch_size=200,
+                learning_rate=2e-3,
+                augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
+            ),
             _seed,
         ),
         Architecture(
             Arch.TINY,
             "depthwise-separable convs + global pool for microcontrollers (~4k params)",
-            Recipe(epochs=30, batch_size=128, learning_rate=5e-3,
-                   augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08)),
+            Recipe(
+                epochs=30,
+                batch_size=128,
+                learning_rate=5e-3,
+                augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
+            ),
             _tiny,
         ),
         Architecture(
             Arch.LARGE,
             "2x(2 conv3x3 + BN) blocks, dense 256 + BN, dropout: for >= 99.6%",
-            Recipe(epochs=30, batch_size=128, learning_rate=2e-3, label_smoothing=0.05,
-                   augmentation=Augmentation(rotation_deg=10.0, shift_px=2.5, zoom=0.1)),
+            Recipe(
+                epochs=30,
+                batch_size=128,
+                learning_rate=2e-3,
+                label_smoothing=0.05,
+                augmentation=Augmentation(rotation_deg=10.0, shift_px=2.5, zoom=0.1),
+            ),
             _large,
         ),
     )

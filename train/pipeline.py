@@ -18,8 +18,9 @@ from train.models import Augmentation, Recipe
 VALIDATION_SIZE = 5_000  # the last images of the training split, for the curves
 
 
-def split_train(images: np.ndarray, labels: np.ndarray, limit: int | None) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def split_train(
+    images: np.ndarray, labels: np.ndarray, limit: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Take the first ``limit`` images and hold out the last ones for validation.
 
     The validation slice is the last 5,000 images, or a tenth of them when fewer
@@ -65,12 +66,18 @@ def augment_batch(images: Any, seed: Any, augmentation: Augmentation) -> Any:
     zeros = tf.zeros_like(cos)
     transforms = tf.stack([cos, -sin, a2, sin, cos, b2, zeros, zeros], axis=1)
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
 
 
-def make_train_dataset(images: np.ndarray, labels: np.ndarray, recipe: Recipe, seed: int,
-                       first_epoch: int = 0) -> Any:
+def make_train_dataset(
+    images: np.ndarray, labels: np.ndarray, recipe: Recipe, seed: int, first_epoch: int = 0
+) -> Any:
     """The training batches for epochs ``first_epoch`` .. ``recipe.epochs - 1``.
 
     Args:
@@ -99,10 +106,12 @@ def make_train_dataset(images: np.ndarray, labels: np.ndarray, recipe: Recipe, s
     def load(step: Any, idx: Any) -> Any:
         batch_x = tf.gather(x, idx)
         if augmentation.enabled:
-            batch_x = augment_batch(batch_x, tf.stack([tf.constant(seed, tf.int64), step]),
-                                    augmentation)
+            batch_x = augment_batch(
+                batch_x, tf.stack([tf.constant(seed, tf.int64), step]), augmentation
+            )
         return batch_x, tf.gather(y, idx)
 
     dataset = tf.data.Dataset.from_tensor_slices((epochs, orders)).flat_map(epoch_batches)
-    return dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
+    )

@@ -29,8 +29,11 @@ def _save(plt: Any, figure: Any, path: Path) -> Path:
     """Lay out, write atomically as PNG, and always free the figure."""
     figure.tight_layout()
     try:
-        return atomic_write(path, lambda tmp: figure.savefig(
-            tmp, format="png", dpi=120, bbox_inches="tight"), suffix=".png")
+        return atomic_write(
+            path,
+            lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"),
+            suffix=".png",
+        )
     finally:
         plt.close(figure)
 
@@ -83,8 +86,15 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
     for (row, col), value in np.ndenumerate(counts):
         if value:
             dark = np.log1p(value) > 0.6 * top
-            ax.text(col, row, str(value), ha="center", va="center", fontsize=8,
-                    color="white" if dark else ("black" if row == col else "firebrick"))
+            ax.text(
+                col,
+                row,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else ("black" if row == col else "firebrick"),
+            )
     ticks = range(counts.shape[0])
     ax.set_xticks(ticks)
     ax.set_yticks(ticks)

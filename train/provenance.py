@@ -19,8 +19,13 @@ def versions() -> dict[str, str]:
 
     from edgecnn import __version__
 
-    return {"edgecnn": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "tensorflow": tf.__version__, "keras": keras.__version__}
+    return {
+        "edgecnn": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
 
 
 def utc_now() -> str:

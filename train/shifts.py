@@ -77,8 +77,9 @@ def shifted_test_sets(images: np.ndarray, seed: int = 0) -> dict[str, np.ndarray
         Variant name -> distorted uint8 images of the same shape.
     """
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images of shape (N, 28, 28), got {images.dtype} "
-                         f"{images.shape}")
+        raise ValueError(
+            f"expected uint8 images of shape (N, 28, 28), got {images.dtype} {images.shape}"
+        )
     return {
         name: variant(images, np.random.default_rng([seed, index]))
         for index, (name, variant) in enumerate(VARIANTS.items())

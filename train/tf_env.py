@@ -44,8 +44,11 @@ def quiet_native() -> Iterator[None]:
         if stderr.fileno() == 2:
             visible = os.fdopen(os.dup(saved[1]), "w", buffering=1)
     try:
-        with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()), \
-                warnings.catch_warnings():
+        with (
+            tempfile.TemporaryFile() as sink,
+            contextlib.redirect_stdout(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)

@@ -76,8 +76,9 @@ class TrainConfig:
     def recipe(self) -> Recipe:
         """The architecture's recipe with this run's epochs and batch size."""
         base = get_architecture(self.arch).recipe
-        return replace(base, epochs=self.epochs or base.epochs,
-                       batch_size=self.batch_size or base.batch_size)
+        return replace(
+            base, epochs=self.epochs or base.epochs, batch_size=self.batch_size or base.batch_size
+        )
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def compile_model(model: Any, recipe: Recipe, steps_per_epoch: int) -> None:
     rate: Any = recipe.learning_rate
     if recipe.schedule is Schedule.COSINE:
         rate = keras.optimizers.schedules.CosineDecay(
-            recipe.learning_rate, decay_steps=recipe.epochs * steps_per_epoch,
-            alpha=recipe.final_lr_fraction)
+            recipe.learning_rate,
+            decay_steps=recipe.epochs * steps_per_epoch,
+            alpha=recipe.final_lr_fraction,
+        )
     model.compile(
         optimizer=keras.optimizers.Adam(rate),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
@@ -143,11 +146,15 @@ def _progress_callback(total_epochs: int, echo: Echo) -> Any:
             per_epoch = (time.perf_counter() - self._began) / self._epochs
             left = total_epochs - (epoch + 1)
             eta = f"ETA {_format_seconds(per_epoch * left)} for {left} more" if left else "done"
-            scores = (f"loss {logs.get('loss', math.nan):.4f}, accuracy "
-                      f"{logs.get('accuracy', math.nan):.2%}, val accuracy "
-                      f"{logs.get('val_accuracy', math.nan):.2%}")
-            echo(f"epoch {epoch + 1}/{total_epochs}: {scores} "
-                 f"({_format_seconds(per_epoch)}/epoch; {eta})")
+            scores = (
+                f"loss {logs.get('loss', math.nan):.4f}, accuracy "
+                f"{logs.get('accuracy', math.nan):.2%}, val accuracy "
+                f"{logs.get('val_accuracy', math.nan):.2%}"
+            )
+            echo(
+                f"epoch {epoch + 1}/{total_epochs}: {scores} "
+                f"({_format_seconds(per_epoch)}/epoch; {eta})"
+            )
 
     return Progress()
 
@@ -184,10 +191,13 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     from edge_runtime.preprocess import normalize
 
     if config.limit is not None and config.limit > len(mnist.train_images):
-        echo(f"--limit {config.limit} exceeds the {len(mnist.train_images)} training images; "
-             "using them all")
-    x_train, y_train, x_val, y_val = split_train(mnist.train_images, mnist.train_labels,
-                                                 config.limit)
+        echo(
+            f"--limit {config.limit} exceeds the {len(mnist.train_images)} training images; "
+            "using them all"
+        )
+    x_train, y_train, x_val, y_val = split_train(
+        mnist.train_images, mnist.train_labels, config.limit
+    )
     steps = math.ceil(len(x_train) / recipe.batch_size)
     folder = out / CHECKPOINT_DIR
     fingerprint = config_fingerprint(config, mnist.sha256)
@@ -195,8 +205,10 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     state = read_checkpoint(folder) if config.resume else None
     if state is not None and state.get("config") != fingerprint:
         differs = sorted(k for k in fingerprint if state.get("config", {}).get(k) != fingerprint[k])
-        raise ValueError(f"{folder}: the checkpoint was made with other options "
-                         f"({', '.join(differs)}); repeat them or use --no-resume")
+        raise ValueError(
+            f"{folder}: the checkpoint was made with other options "
+            f"({', '.join(differs)}); repeat them or use --no-resume"
+        )
     keras.utils.set_random_seed(config.seed)
     if state is not None:
         first_epoch = int(state["epoch"])
@@ -213,32 +225,46 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         model = build_model(config.arch, config.seed)
         compile_model(model, recipe, steps)
 
-    echo(f"training {config.arch.value} ({model.count_params():,} params) on {len(x_train):,} "
-         f"images, validating on {len(x_val):,}: {recipe.epochs} "
-         f"epoch{'s' * (recipe.epochs != 1)}, batch {recipe.batch_size}, "
-         f"Adam {recipe.learning_rate:g} {recipe.schedule.value}")
+    echo(
+        f"training {config.arch.value} ({model.count_params():,} params) on {len(x_train):,} "
+        f"images, validating on {len(x_val):,}: {recipe.epochs} "
+        f"epoch{'s' * (recipe.epochs != 1)}, batch {recipe.batch_size}, "
+        f"Adam {recipe.learning_rate:g} {recipe.schedule.value}"
+    )
     epochs_run = recipe.epochs - first_epoch
     if epochs_run > 0:
         dataset = make_train_dataset(normalize(x_train), y_train, recipe, config.seed, first_epoch)
         validation = (normalize(x_val), keras.utils.to_categorical(y_val, 10))
         # Keras' bar only on a terminal; it goes first so the ETA line follows it.
         bar = [keras.callbacks.ProgbarLogger()] if sys.stdout.isatty() else []
-        callbacks = [*bar, checkpoint_callback(folder, fingerprint, history, seconds),
-                     _progress_callback(recipe.epochs, echo)]
+        callbacks = [
+            *bar,
+            checkpoint_callback(folder, fingerprint, history, seconds),
+            _progress_callback(recipe.epochs, echo),
+        ]
         try:
-            model.fit(dataset, epochs=recipe.epochs, initial_epoch=first_epoch,
-                      steps_per_epoch=steps, validation_data=validation,
-                      validation_batch_size=1000, callbacks=callbacks, shuffle=False,
-                      verbose=1 if bar else 0)
+            model.fit(
+                dataset,
+                epochs=recipe.epochs,
+                initial_epoch=first_epoch,
+                steps_per_epoch=steps,
+                validation_data=validation,
+                validation_batch_size=1000,
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=1 if bar else 0,
+            )
         except KeyboardInterrupt:
             saved = read_checkpoint(folder)
-            where = (f"checkpoint at epoch {saved['epoch']} in {folder}; rerun with --resume"
-                     if saved else "no checkpoint yet")
+            where = (
+                f"checkpoint at epoch {saved['epoch']} in {folder}; rerun with --resume"
+                if saved
+                else "no checkpoint yet"
+            )
             echo(f"interrupted: {where}")
             raise
 
-    report = summarize(predict_keras(model, mnist.test_images).argmax(axis=1),
-                       mnist.test_labels)
+    report = summarize(predict_keras(model, mnist.test_images).argmax(axis=1), mnist.test_labels)
     metrics = {
         "test_accuracy": report.accuracy,
         "test_error": report.error,
@@ -263,15 +289,29 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "command": _command_line(),
     }
     files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
-    echo(f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
-         f"{report.count:,} test images of {mnist.source}")
-    return TrainResult(out=out, model_path=out / "model.keras", metrics=metrics, report=report,
-                       epochs_run=epochs_run, resumed_from=first_epoch, files=files)
+    echo(
+        f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
+        f"{report.count:,} test images of {mnist.source}"
+    )
+    return TrainResult(
+        out=out,
+        model_path=out / "model.keras",
+        metrics=metrics,
+        report=report,
+        epochs_run=epochs_run,
+        resumed_from=first_epoch,
+        files=files,
+    )
 
 
-def _write_artifacts(out: Path, model: Any, metrics: dict[str, Any],
-                     history: dict[str, list[float]], report: EvalReport,
-                     arch: str) -> tuple[Path, ...]:
+def _write_artifacts(
+    out: Path,
+    model: Any,
+    metrics: dict[str, Any],
+    history: dict[str, list[float]],
+    report: EvalReport,
+    arch: str,
+) -> tuple[Path, ...]:
     from train.plots import plot_confusion, plot_history
 
     title = f"{arch}: test accuracy {report.accuracy:.2%}"

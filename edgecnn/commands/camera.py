@@ -18,30 +18,41 @@ app = typer.Typer()
 @app.command()
 def camera(
     source: str = typer.Option(
-        "0", help="Camera index, /dev/videoN, a video file, a URL (rtsp://, http://), "
-                  "or 'picamera' (Raspberry Pi camera via picamera2)."),
+        "0",
+        help="Camera index, /dev/videoN, a video file, a URL (rtsp://, http://), "
+        "or 'picamera' (Raspberry Pi camera via picamera2).",
+    ),
     model: Path | None = typer.Option(
-        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."),
+        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
+    ),
     headless: bool = typer.Option(
-        False, "--headless", help="No window: print one JSON line per frame (or to --json-out)."),
-    json_out: Path | None = typer.Option(
-        None, help="Write the per-frame JSON lines to this file."),
+        False, "--headless", help="No window: print one JSON line per frame (or to --json-out)."
+    ),
+    json_out: Path | None = typer.Option(None, help="Write the per-frame JSON lines to this file."),
     record: Path | None = typer.Option(
-        None, help="Record the annotated video to this .mp4 (or .avi) file."),
+        None, help="Record the annotated video to this .mp4 (or .avi) file."
+    ),
     serve: str | None = typer.Option(
-        None, help="Serve the annotated MJPEG stream and a web page at HOST:PORT "
-                   "(e.g. 127.0.0.1:8000; no authentication)."),
+        None,
+        help="Serve the annotated MJPEG stream and a web page at HOST:PORT "
+        "(e.g. 127.0.0.1:8000; no authentication).",
+    ),
     roi: str | None = typer.Option(
-        None, help="Only look for digits in this region: x,y,w,h in frame pixels."),
+        None, help="Only look for digits in this region: x,y,w,h in frame pixels."
+    ),
     min_confidence: float = typer.Option(
-        0.7, help="Readings below this confidence are shown as '?'."),
+        0.7, help="Readings below this confidence are shown as '?'."
+    ),
     max_frames: int | None = typer.Option(None, help="Stop after this many frames."),
     threads: int | None = typer.Option(
-        None, help="Interpreter (and OpenCV) threads (default: the backend's)."),
+        None, help="Interpreter (and OpenCV) threads (default: the backend's)."
+    ),
     truth: Path | None = typer.Option(
-        None, help="Ground-truth JSON of the clip: print digit accuracy at the end."),
+        None, help="Ground-truth JSON of the clip: print digit accuracy at the end."
+    ),
     summary_out: Path | None = typer.Option(
-        None, help="Also write the end-of-run summary as JSON to this file."),
+        None, help="Also write the end-of-run summary as JSON to this file."
+    ),
 ) -> None:
     """Find and read every digit in each frame; show, stream, record or log it.
 
@@ -52,11 +63,23 @@ def camera(
     from camera_demo.loop import run_camera
 
     config = CameraConfig(
-        source=source, model=model, headless=headless, json_out=json_out, record=record,
-        serve=serve, roi=parse_roi(roi) if roi is not None else None,
-        min_confidence=min_confidence, max_frames=max_frames, threads=threads, truth=truth)
-    for path, option in ((json_out, "--json-out"), (record, "--record"),
-                         (summary_out, "--summary-out")):
+        source=source,
+        model=model,
+        headless=headless,
+        json_out=json_out,
+        record=record,
+        serve=serve,
+        roi=parse_roi(roi) if roi is not None else None,
+        min_confidence=min_confidence,
+        max_frames=max_frames,
+        threads=threads,
+        truth=truth,
+    )
+    for path, option in (
+        (json_out, "--json-out"),
+        (record, "--record"),
+        (summary_out, "--summary-out"),
+    ):
         if path is not None:
             writable_file(path, option)
     summary = run_camera(config)

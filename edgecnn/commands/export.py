@@ -57,25 +57,34 @@ def export(
     float16: bool = typer.Option(False, "--float16", help="float16 weights."),
     dynamic: bool = typer.Option(False, "--dynamic", help="int8 weights, float activations."),
     float32: bool = typer.Option(False, "--float32", help="Plain float32 conversion."),
-    model: Path = typer.Option(Path("artifacts/model.keras"), "--model",
-                               help="The trained .keras model."),
+    model: Path = typer.Option(
+        Path("artifacts/model.keras"), "--model", help="The trained .keras model."
+    ),
     out: Path | None = typer.Option(
-        None, "--out",
-        help="The .tflite to write (default: model_<mode>.tflite beside --model)."),
+        None, "--out", help="The .tflite to write (default: model_<mode>.tflite beside --model)."
+    ),
     max_drop: float = typer.Option(
-        0.5, "--max-drop", help="Refuse the model if test accuracy drops more (pp)."),
+        0.5, "--max-drop", help="Refuse the model if test accuracy drops more (pp)."
+    ),
     calibration_samples: int | None = typer.Option(
-        None, "--calibration-samples",
-        help="Training images to calibrate int8 on (default: 1000, or all if fewer)."),
-    calibration_seed: int = typer.Option(0, "--calibration-seed",
-                                         help="Seed of the calibration draw."),
+        None,
+        "--calibration-samples",
+        help="Training images to calibrate int8 on (default: 1000, or all if fewer).",
+    ),
+    calibration_seed: int = typer.Option(
+        0, "--calibration-seed", help="Seed of the calibration draw."
+    ),
     data: Path | None = typer.Option(
-        None, "--data", help="MNIST to use (default: the bundled data/mnist)."),
+        None, "--data", help="MNIST to use (default: the bundled data/mnist)."
+    ),
     io: IOChoice | None = typer.Option(
-        None, "--io", help="Input/output dtype (default: int8 for --int8, else float)."),
+        None, "--io", help="Input/output dtype (default: int8 for --int8, else float)."
+    ),
     check_micro: bool = typer.Option(
-        False, "--check-micro",
-        help="Also run the int8 model in TensorFlow Lite Micro: arena size, agreement."),
+        False,
+        "--check-micro",
+        help="Also run the int8 model in TensorFlow Lite Micro: arena size, agreement.",
+    ),
 ) -> None:
     """Convert a trained model to TFLite (int8 by default), gated on test accuracy.
 
@@ -84,16 +93,30 @@ def export(
     refused (exit 5), kept as <stem>.refused.tflite, and nothing at --out changes.
     Writes <out>, <stem>.json (sidecar), <stem>_report.md and <stem>_per_class.png.
     """
-    chosen = [name for name, on in (("int8", int8), ("float16", float16),
-                                    ("dynamic", dynamic), ("float32", float32)) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("int8", int8),
+            ("float16", float16),
+            ("dynamic", dynamic),
+            ("float32", float32),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise ValueError(f"give at most one mode, got --{' and --'.join(chosen)}")
     from export import ExportConfig, run_export
 
     config = ExportConfig(
-        model=model, out=out, mode=chosen[0] if chosen else "int8", max_drop=max_drop,
-        calibration_samples=calibration_samples, calibration_seed=calibration_seed,
-        data=data, io=io.value if io is not None else None, check_micro=check_micro,
+        model=model,
+        out=out,
+        mode=chosen[0] if chosen else "int8",
+        max_drop=max_drop,
+        calibration_samples=calibration_samples,
+        calibration_seed=calibration_seed,
+        data=data,
+        io=io.value if io is not None else None,
+        check_micro=check_micro,
     )
     writable_file(config.out_path, "--out")
     result = run_export(config, StageConsole())
@@ -109,15 +132,20 @@ def _summary(result: Any) -> None:
         f"  {mode + ' accuracy':<16} {m.quantized_accuracy:.2%}  (through edge_runtime)",
         f"  drop             {m.drop_pp:.2f} pp  (tolerance {result.config.max_drop:.2f} pp)",
         f"  agreement        {m.agreement:.2%}",
-        f"  size             {sizes.model:,} B; " + (
-            "it is the float32 .tflite" if mode == "float32" else
-            f"float32 .tflite {sizes.float32_tflite:,} B ({sizes.ratio_float32:.2f}x smaller)")
+        f"  size             {sizes.model:,} B; "
+        + (
+            "it is the float32 .tflite"
+            if mode == "float32"
+            else f"float32 .tflite {sizes.float32_tflite:,} B ({sizes.ratio_float32:.2f}x smaller)"
+        )
         + f"; .keras {sizes.keras:,} B ({sizes.ratio_keras:.2f}x smaller)",
     ]
     if result.micro is not None:
-        lines.append(f"  micro            arena {result.micro['arena_bytes']:,} B, "
-                     f"{result.micro['match_rate']:.2%} match LiteRT on "
-                     f"{result.micro['samples']} images")
+        lines.append(
+            f"  micro            arena {result.micro['arena_bytes']:,} B, "
+            f"{result.micro['match_rate']:.2%} match LiteRT on "
+            f"{result.micro['samples']} images"
+        )
     lines += [
         f"  time             {result.elapsed_s:.1f} s",
         f"  wrote            {paths.model}, {paths.sidecar.name}, {paths.report.name}, "

@@ -83,10 +83,12 @@ def resolve_model(model: Path | None) -> Path:
 def predict(
     images: list[Path] = typer.Argument(..., help="Image files (PNG, JPEG, ... or .npy)."),
     model: Path | None = typer.Option(
-        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."),
+        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-    all_digits: bool = typer.Option(False, "--all-digits",
-                                    help="Read every digit in each image, left to right."),
+    all_digits: bool = typer.Option(
+        False, "--all-digits", help="Read every digit in each image, left to right."
+    ),
     min_confidence: float = typer.Option(0.7, help="Below this a reading is rejected."),
     threads: int | None = typer.Option(None, help="Interpreter threads (default: the backend's)."),
 ) -> None:
@@ -104,8 +106,9 @@ def predict(
                 readings = clf.read_digits(image, config.min_confidence)
                 results.append(_readings_record(image_path, readings))
             else:
-                results.append(_prediction_record(image_path, clf.predict(image),
-                                                  config.min_confidence))
+                results.append(
+                    _prediction_record(image_path, clf.predict(image), config.min_confidence)
+                )
     if config.json:
         typer.echo(json.dumps({"model": str(path), "results": results}, indent=2))
         return
@@ -127,8 +130,12 @@ def _prediction_record(path: Path, prediction: Any, min_confidence: float) -> di
 
 def _readings_record(path: Path, readings: list[Any]) -> dict[str, Any]:
     digits = [
-        {"digit": r.digit, "confidence": round(r.confidence, 4), "box": list(r.box),
-         "rejected": r.rejected}
+        {
+            "digit": r.digit,
+            "confidence": round(r.confidence, 4),
+            "box": list(r.box),
+            "rejected": r.rejected,
+        }
         for r in readings
     ]
     text = "".join("?" if r.rejected or r.digit is None else str(r.digit) for r in readings)
@@ -153,25 +160,36 @@ def _format_record(record: dict[str, Any]) -> str:
 @app.command()
 def bench(
     model: Path | None = typer.Option(
-        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."),
+        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
+    ),
     keras: Path | None = typer.Option(
-        None, help="Keras float model to compare (default: artifacts/model.keras if present)."),
+        None, help="Keras float model to compare (default: artifacts/model.keras if present)."
+    ),
     threads: str | None = typer.Option(
-        None, help="Comma-separated interpreter thread counts (default: 1,2; with --camera "
-        "one count, default 1)."),
+        None,
+        help="Comma-separated interpreter thread counts (default: 1,2; with --camera "
+        "one count, default 1).",
+    ),
     backends: BackendChoice = typer.Option(
-        BackendChoice.AUTO, help="auto (the one auto picks) or all (every one installed)."),
+        BackendChoice.AUTO, help="auto (the one auto picks) or all (every one installed)."
+    ),
     runs: int = typer.Option(500, help="Single-image calls timed per configuration."),
     batch: int = typer.Option(64, help="Images per batched call."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     camera: bool = typer.Option(
-        False, "--camera", help="Instead: frames per second of the camera pipeline (find + "
-        "classify + draw) on the sample clip's 640x480 frames."),
+        False,
+        "--camera",
+        help="Instead: frames per second of the camera pipeline (find + "
+        "classify + draw) on the sample clip's 640x480 frames.",
+    ),
     frames: int | None = typer.Option(
-        None, help=f"With --camera: frames to time (default: {CAMERA_FRAMES})."),
+        None, help=f"With --camera: frames to time (default: {CAMERA_FRAMES})."
+    ),
     soak: int | None = typer.Option(
-        None, help="With --camera: also process this many frames (e.g. 20000) through the "
-        "whole demo and report memory at start and end."),
+        None,
+        help="With --camera: also process this many frames (e.g. 20000) through the "
+        "whole demo and report memory at start and end.",
+    ),
 ) -> None:
     """Latency, throughput, load time and memory of the runtime against the raw interpreter.
 
@@ -181,9 +199,15 @@ def bench(
         counts = parse_threads("1" if threads is None else threads)
         if len(counts) > 1:
             raise ValueError(f"--camera times one thread count, got --threads {threads}")
-        _camera_bench(CameraBenchConfig(model, counts[0],
-                                        CAMERA_FRAMES if frames is None else frames,
-                                        soak or 0, json_output))
+        _camera_bench(
+            CameraBenchConfig(
+                model,
+                counts[0],
+                CAMERA_FRAMES if frames is None else frames,
+                soak or 0,
+                json_output,
+            )
+        )
         return
     for name, value in (("--frames", frames), ("--soak", soak)):
         if value is not None:
@@ -191,8 +215,14 @@ def bench(
     from edge_runtime.bench import BenchConfig, format_report, run_bench
 
     counts = parse_threads("1,2" if threads is None else threads)
-    config = BenchConfig(model=resolve_model(model), keras=keras, threads=counts,
-                         backends=backends.value, runs=runs, batch=batch)
+    config = BenchConfig(
+        model=resolve_model(model),
+        keras=keras,
+        threads=counts,
+        backends=backends.value,
+        runs=runs,
+        batch=batch,
+    )
     keras_path, keras_note = _keras_to_compare(config.keras)  # fail before minutes of timing
     report = run_bench(config)
     if keras_path is None:
@@ -210,10 +240,15 @@ def _camera_bench(config: CameraBenchConfig) -> None:
 
     path = resolve_model(config.model)
     result: dict[str, Any] = {
-        "bench": run_camera_bench(path, config.frames, num_threads=config.threads)}
+        "bench": run_camera_bench(path, config.frames, num_threads=config.threads)
+    }
     if config.soak:
-        result["soak"] = run_soak(path, config.soak, num_threads=config.threads,
-                                  sample_every=max(1, min(1000, config.soak // 10)))
+        result["soak"] = run_soak(
+            path,
+            config.soak,
+            num_threads=config.threads,
+            sample_every=max(1, min(1000, config.soak // 10)),
+        )
     if config.json:
         typer.echo(json.dumps(result, indent=2))
         return

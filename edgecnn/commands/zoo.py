@@ -15,18 +15,24 @@ app = typer.Typer()
 
 @app.command()
 def zoo(
-    arch: list[ArchChoice] = typer.Option(list(ArchChoice), "--arch",
-                                          help="Architectures to measure (repeat the option)."),
+    arch: list[ArchChoice] = typer.Option(
+        list(ArchChoice), "--arch", help="Architectures to measure (repeat the option)."
+    ),
     models_dir: Path | None = typer.Option(
-        None, "--models-dir",
-        help="Where <arch>.keras models are kept (default: the shipped data/models)."),
-    out: Path = typer.Option(Path("artifacts/zoo"), "--out",
-                             help="Folder for the int8 exports, zoo.md and zoo.json."),
+        None,
+        "--models-dir",
+        help="Where <arch>.keras models are kept (default: the shipped data/models).",
+    ),
+    out: Path = typer.Option(
+        Path("artifacts/zoo"), "--out", help="Folder for the int8 exports, zoo.md and zoo.json."
+    ),
     data: Path | None = typer.Option(None, "--data", help="MNIST to use (default: bundled)."),
-    max_drop: float = typer.Option(0.5, "--max-drop",
-                                   help="The export gate's tolerance (pp), applied to each."),
+    max_drop: float = typer.Option(
+        0.5, "--max-drop", help="The export gate's tolerance (pp), applied to each."
+    ),
     readme: Path | None = typer.Option(
-        None, "--readme", help="Also write the table between the zoo markers of this file."),
+        None, "--readme", help="Also write the table between the zoo markers of this file."
+    ),
 ) -> None:
     """Export each architecture to int8 (gated) and print the zoo table.
 
@@ -41,9 +47,15 @@ def zoo(
     if readme is not None:
         zoo_lib.check_readme(readme)  # before minutes of work, not after
     archs = list(dict.fromkeys(a.value for a in arch))  # each once, in the order given
-    entries = zoo_lib.run_zoo(archs, models_dir or zoo_lib.ZOO_DIR, out, data, max_drop,
-                              echo=lambda line: typer.echo(line, err=True),
-                              progress=StageConsole())
+    entries = zoo_lib.run_zoo(
+        archs,
+        models_dir or zoo_lib.ZOO_DIR,
+        out,
+        data,
+        max_drop,
+        echo=lambda line: typer.echo(line, err=True),
+        progress=StageConsole(),
+    )
     table = zoo_lib.render_markdown(entries)
     typer.echo(table)
     typer.echo(f"wrote {out / 'zoo.md'} and {out / 'zoo.json'}", err=True)

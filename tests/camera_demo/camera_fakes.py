@@ -17,8 +17,9 @@ def numbered(n: int, size: tuple[int, int] = (48, 64)) -> np.ndarray:
 class FakeReader:
     """A source that yields ``count`` numbered frames (then fails/ends), optionally slowly."""
 
-    def __init__(self, count: int | None = None, start: int = 0, delay: float = 0.0,
-                 fps: float | None = None) -> None:
+    def __init__(
+        self, count: int | None = None, start: int = 0, delay: float = 0.0, fps: float | None = None
+    ) -> None:
         self.count, self.next, self.delay, self.fps = count, start, delay, fps
         self.start = start
         self.closed = threading.Event()

@@ -27,8 +27,9 @@ def test_soak_loops_the_file_and_reports_memory(short_clip, model_path):
     assert result["frames"] == 70
     assert [n for n, _ in result["samples"]] == [0, 20, 40, 60]
     assert result["rss_start_mb"] > 0 and result["rss_end_mb"] > 0
-    assert result["growth_mb"] == pytest.approx(result["rss_end_mb"] - result["rss_start_mb"],
-                                                abs=0.11)
+    assert result["growth_mb"] == pytest.approx(
+        result["rss_end_mb"] - result["rss_start_mb"], abs=0.11
+    )
 
 
 def test_bench_main_prints_figures(short_clip, model_path, capsys):
@@ -46,8 +47,20 @@ def test_edgecnn_bench_camera_prints_fps_and_soak_memory(model_path):
 
     from edgecnn.cli import app
 
-    result = CliRunner().invoke(app, ["bench", "--camera", "--model", str(model_path),
-                                      "--frames", "20", "--soak", "60", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--camera",
+            "--model",
+            str(model_path),
+            "--frames",
+            "20",
+            "--soak",
+            "60",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["bench"]["frames"] == 20 and figures["bench"]["fps_mean"] > 0

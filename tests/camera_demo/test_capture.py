@@ -18,16 +18,19 @@ LIVE = Source(SourceKind.DEVICE, 0)
 FILE = Source(SourceKind.FILE, "clip.avi")
 
 
-@pytest.mark.parametrize(("spec", "kind", "target"), [
-    ("0", SourceKind.DEVICE, 0),
-    ("2", SourceKind.DEVICE, 2),
-    ("/dev/video1", SourceKind.DEVICE, "/dev/video1"),
-    ("clip.avi", SourceKind.FILE, "clip.avi"),
-    ("/data/x.mp4", SourceKind.FILE, "/data/x.mp4"),
-    ("rtsp://10.0.0.2:554/stream", SourceKind.STREAM, "rtsp://10.0.0.2:554/stream"),
-    ("http://127.0.0.1:8080/video", SourceKind.STREAM, "http://127.0.0.1:8080/video"),
-    ("picamera", SourceKind.PICAMERA, "picamera"),
-])
+@pytest.mark.parametrize(
+    ("spec", "kind", "target"),
+    [
+        ("0", SourceKind.DEVICE, 0),
+        ("2", SourceKind.DEVICE, 2),
+        ("/dev/video1", SourceKind.DEVICE, "/dev/video1"),
+        ("clip.avi", SourceKind.FILE, "clip.avi"),
+        ("/data/x.mp4", SourceKind.FILE, "/data/x.mp4"),
+        ("rtsp://10.0.0.2:554/stream", SourceKind.STREAM, "rtsp://10.0.0.2:554/stream"),
+        ("http://127.0.0.1:8080/video", SourceKind.STREAM, "http://127.0.0.1:8080/video"),
+        ("picamera", SourceKind.PICAMERA, "picamera"),
+    ],
+)
 def test_parse_source(spec, kind, target):
     source = parse_source(spec)
     assert (source.kind, source.target) == (kind, target)
@@ -95,7 +98,7 @@ def test_a_failing_live_source_is_reopened_with_back_off():
     assert waits[1] >= waits[0] * 1.5  # the wait grows
     # Frames of the first opening (newest wins: maybe only its last), then the new ones.
     old = [f for f in frames if f < 3]
-    assert old and frames[:len(old)] == old and all(100 <= f < 200 for f in frames[len(old):])
+    assert old and frames[: len(old)] == old and all(100 <= f < 200 for f in frames[len(old) :])
     assert any("reopening" in m for m in messages)
     assert any("retrying" in m for m in messages)
     assert any("reopened" in m for m in messages)

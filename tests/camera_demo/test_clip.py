@@ -54,8 +54,14 @@ def test_the_same_seed_makes_the_same_clip(tmp_path, mnist):
     truth = [json.loads(p.with_suffix(".json").read_text())["frames"] for p in (a, b, c)]
     assert truth[0] == truth[1] != truth[2]
     assert a.read_bytes() == b.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.avi", "a.json", "b.avi", "b.json",
-                                                          "c.avi", "c.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.avi",
+        "a.json",
+        "b.avi",
+        "b.json",
+        "c.avi",
+        "c.json",
+    ]
 
 
 def test_only_avi_is_accepted(tmp_path, mnist):
@@ -66,9 +72,22 @@ def test_only_avi_is_accepted(tmp_path, mnist):
 def test_the_script_writes_a_clip(tmp_path):
     out = tmp_path / "clip.avi"
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "make_sample_clip.py"), "--out", str(out),
-         "--frames", "5", "--seed", "1"],
-        capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "make_sample_clip.py"),
+            "--out",
+            str(out),
+            "--frames",
+            "5",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert count_frames(out) == 5 and len(load_truth(out.with_suffix(".json"))) == 5
     assert "wrote" in result.stdout

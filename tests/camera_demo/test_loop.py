@@ -31,8 +31,7 @@ def run(config, classifier, **kwargs):
     return summary, out.getvalue(), err.getvalue()
 
 
-def test_headless_prints_one_json_line_per_frame_and_the_summary_on_stderr(short_clip,
-                                                                           classifier):
+def test_headless_prints_one_json_line_per_frame_and_the_summary_on_stderr(short_clip, classifier):
     truth = load_truth(short_clip.with_suffix(".json"))
     config = CameraConfig(source=str(short_clip), headless=True)
     summary, out, err = run(config, classifier)
@@ -53,12 +52,17 @@ def test_headless_prints_one_json_line_per_frame_and_the_summary_on_stderr(short
     assert 0 < summary.latency_p50_ms <= summary.latency_p99_ms
 
 
-def test_json_out_file_puts_the_summary_on_stdout_and_scores_the_truth(short_clip, classifier,
-                                                                       tmp_path):
+def test_json_out_file_puts_the_summary_on_stdout_and_scores_the_truth(
+    short_clip, classifier, tmp_path
+):
     truth = load_truth(short_clip.with_suffix(".json"))
     target = tmp_path / "out" / "readings.jsonl"
-    config = CameraConfig(source=str(short_clip), headless=True, json_out=target,
-                          truth=short_clip.with_suffix(".json"))
+    config = CameraConfig(
+        source=str(short_clip),
+        headless=True,
+        json_out=target,
+        truth=short_clip.with_suffix(".json"),
+    )
     summary, out, _ = run(config, classifier)
     assert len(target.read_text().splitlines()) == len(truth)
     assert sorted(p.name for p in target.parent.iterdir()) == ["readings.jsonl"]  # no temp left
@@ -107,8 +111,9 @@ class InterruptingClassifier:
         return self.real.read_digits(image, min_confidence)
 
 
-def test_ctrl_c_still_writes_the_summary_and_finishes_the_recording(short_clip, classifier,
-                                                                    tmp_path):
+def test_ctrl_c_still_writes_the_summary_and_finishes_the_recording(
+    short_clip, classifier, tmp_path
+):
     video, lines = tmp_path / "annotated.mp4", tmp_path / "frames.jsonl"
     config = CameraConfig(source=str(short_clip), headless=True, record=video, json_out=lines)
     summary, out, _ = run(config, InterruptingClassifier(classifier, at=5))
@@ -129,8 +134,9 @@ def test_a_failure_mid_run_leaves_no_half_recording(short_clip, tmp_path):
             raise RuntimeError("boom")
 
     video = tmp_path / "annotated.mp4"
-    config = CameraConfig(source=str(short_clip), headless=True, record=video,
-                          json_out=tmp_path / "x.jsonl")
+    config = CameraConfig(
+        source=str(short_clip), headless=True, record=video, json_out=tmp_path / "x.jsonl"
+    )
     with pytest.raises(RuntimeError):
         run(config, Broken())
     assert list(tmp_path.iterdir()) == []
@@ -138,8 +144,9 @@ def test_a_failure_mid_run_leaves_no_half_recording(short_clip, tmp_path):
 
 def test_the_recording_holds_every_annotated_frame(short_clip, classifier, tmp_path):
     video = tmp_path / "annotated.avi"
-    summary, _, _ = run(CameraConfig(source=str(short_clip), headless=True, record=video,
-                                     max_frames=12), classifier)
+    summary, _, _ = run(
+        CameraConfig(source=str(short_clip), headless=True, record=video, max_frames=12), classifier
+    )
     capture = cv2.VideoCapture(str(video))
     frames = []
     while True:
@@ -156,9 +163,13 @@ def test_the_recording_holds_every_annotated_frame(short_clip, classifier, tmp_p
 
 def test_a_live_source_is_processed_until_stopped(classifier):
     reader = FakeReader(delay=0.001, fps=30.0)
-    app = CameraApp(CameraConfig(source="0", headless=True, max_frames=25),
-                    classifier=classifier, opener=lambda _: reader,
-                    stdout=io.StringIO(), stderr=io.StringIO())
+    app = CameraApp(
+        CameraConfig(source="0", headless=True, max_frames=25),
+        classifier=classifier,
+        opener=lambda _: reader,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     summary = app.run()
     assert summary.frames == 25
     assert summary.captured >= 25 and summary.dropped >= 0
@@ -170,8 +181,7 @@ def test_an_unopenable_source_is_a_source_error(classifier, tmp_path):
         run(CameraConfig(source=str(tmp_path / "nope.avi"), headless=True), classifier)
 
 
-def test_a_window_without_opencvs_gui_build_is_a_clear_missing_dependency(short_clip,
-                                                                          classifier):
+def test_a_window_without_opencvs_gui_build_is_a_clear_missing_dependency(short_clip, classifier):
     fake_headless = types.SimpleNamespace(getBuildInformation=lambda: "  GUI:  NONE\n")
     with pytest.raises(MissingDependencyError, match="--headless"):
         require_gui(fake_headless)
@@ -191,24 +201,30 @@ def test_a_gui_build_that_cannot_open_a_window_is_also_one_clear_line():
         pass
 
     def imshow(name, image):
-        raise Cv2Error("OpenCV(5.0) error: (-2:Unspecified error)\nThe function is not "
-                       "implemented. Rebuild the library with GTK+ support")
+        raise Cv2Error(
+            "OpenCV(5.0) error: (-2:Unspecified error)\nThe function is not "
+            "implemented. Rebuild the library with GTK+ support"
+        )
 
-    fake = types.SimpleNamespace(error=Cv2Error, WINDOW_AUTOSIZE=1,
-                                 namedWindow=lambda *a: None, imshow=imshow)
+    fake = types.SimpleNamespace(
+        error=Cv2Error, WINDOW_AUTOSIZE=1, namedWindow=lambda *a: None, imshow=imshow
+    )
     with pytest.raises(MissingDependencyError, match="cannot open a window") as raised:
         Outputs().show(fake, None)
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"min_confidence": 1.5}, "min-confidence"),
-    ({"max_frames": 0}, "max-frames"),
-    ({"threads": 0}, "threads"),
-    ({"record": "out.gif"}, "record"),
-    ({"serve": "localhost"}, "HOST:PORT"),
-    ({"roi": (0, 0, 0, 10)}, "roi"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_confidence": 1.5}, "min-confidence"),
+        ({"max_frames": 0}, "max-frames"),
+        ({"threads": 0}, "threads"),
+        ({"record": "out.gif"}, "record"),
+        ({"serve": "localhost"}, "HOST:PORT"),
+        ({"roi": (0, 0, 0, 10)}, "roi"),
+    ],
+)
 def test_config_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CameraConfig(**kwargs)

@@ -29,9 +29,13 @@ def test_labels_show_the_digit_or_a_question_mark():
 
 def test_draw_readings_marks_boxes_in_their_colours():
     image = np.full((240, 320, 3), 255, np.uint8)
-    out = draw_readings(image, [R(3, 0.99, (40, 80, 40, 60), False),
-                                R(None, 0.3, (200, 80, 40, 60), True)],
-                        fps=123.0, latency_ms=1.5, roi=(10, 10, 300, 220))
+    out = draw_readings(
+        image,
+        [R(3, 0.99, (40, 80, 40, 60), False), R(None, 0.3, (200, 80, 40, 60), True)],
+        fps=123.0,
+        latency_ms=1.5,
+        roi=(10, 10, 300, 220),
+    )
     assert out is image
     accepted, rejected = image[80:140, 40], image[80:140, 200]  # left edges of the boxes
     assert (accepted == (60, 200, 60)).all(axis=1).any()

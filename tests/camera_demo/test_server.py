@@ -31,7 +31,7 @@ def read_parts(response, count):
         if line.strip() != b"--frame":
             continue
         headers = {}
-        while (line := response.readline().strip()):
+        while line := response.readline().strip():
             key, _, value = line.decode().partition(":")
             headers[key.lower()] = value.strip()
         assert headers["content-type"] == "image/jpeg"
@@ -43,8 +43,12 @@ def read_parts(response, count):
 def served(short_clip, classifier):
     """The camera serving the clip on an ephemeral loopback port, in a thread."""
     clip = SAMPLE_CLIP if SAMPLE_CLIP.is_file() else short_clip  # paced: 10 s vs 1.25 s
-    app = CameraApp(CameraConfig(source=str(clip), serve="127.0.0.1:0"), classifier=classifier,
-                    stdout=io.StringIO(), stderr=io.StringIO())
+    app = CameraApp(
+        CameraConfig(source=str(clip), serve="127.0.0.1:0"),
+        classifier=classifier,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("summary", app.run()))
     thread.start()
@@ -88,8 +92,9 @@ def test_streams_end_when_the_feed_closes():
             assert len(read_parts(response, 1)[0]) > 100
             feed.close()
             assert response.read() == b"\r\n--frame--\r\n"  # it ends instead of hanging
-        latest = json.loads(urllib.request.urlopen(f"http://{host}:{port}/latest.json",
-                                                   timeout=5).read())
+        latest = json.loads(
+            urllib.request.urlopen(f"http://{host}:{port}/latest.json", timeout=5).read()
+        )
         assert latest["ended"] is True and latest["frame"] == 0
     finally:
         server.stop()

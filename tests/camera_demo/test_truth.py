@@ -20,8 +20,12 @@ class R:
 
 
 TRUTH = {
-    0: (TruthDigit(1, (10, 10, 20, 40)), TruthDigit(2, (60, 10, 30, 40)),
-        TruthDigit(3, (110, 10, 30, 40)), TruthDigit(4, (160, 10, 30, 40))),
+    0: (
+        TruthDigit(1, (10, 10, 20, 40)),
+        TruthDigit(2, (60, 10, 30, 40)),
+        TruthDigit(3, (110, 10, 30, 40)),
+        TruthDigit(4, (160, 10, 30, 40)),
+    ),
     1: (),
     2: (TruthDigit(7, (10, 10, 30, 40)),),
 }
@@ -29,8 +33,15 @@ TRUTH = {
 
 def test_each_true_digit_is_correct_wrong_rejected_or_missed_and_extras_are_false():
     scorer = Scorer(TRUTH)
-    scorer.add(0, [R(1, (11, 12, 19, 38)), R(5, (62, 10, 28, 40)),
-                   R(None, (110, 10, 30, 40), rejected=True), R(8, (400, 10, 30, 40))])
+    scorer.add(
+        0,
+        [
+            R(1, (11, 12, 19, 38)),
+            R(5, (62, 10, 28, 40)),
+            R(None, (110, 10, 30, 40), rejected=True),
+            R(8, (400, 10, 30, 40)),
+        ],
+    )
     scorer.add(1, [R(4, (5, 5, 20, 30)), R(None, (50, 5, 20, 30), rejected=True)])
     scorer.add(2, [R(7, (12, 10, 28, 40))])
     scorer.add(3, [R(1, (0, 0, 9, 9))])  # not in the truth: ignored
@@ -50,11 +61,23 @@ def test_a_reading_whose_centre_lies_in_the_true_box_matches_it():
 
 def test_load_truth(tmp_path):
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"schema_version": 1, "frames": [
-        {"frame": 0, "digits": [{"digit": 3, "box": [1, 2, 3, 4]}]}, {"frame": 1, "digits": []}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "frames": [
+                    {"frame": 0, "digits": [{"digit": 3, "box": [1, 2, 3, 4]}]},
+                    {"frame": 1, "digits": []},
+                ],
+            }
+        )
+    )
     assert load_truth(path) == {0: (TruthDigit(3, (1, 2, 3, 4)),), 1: ()}
-    for text in ("not json", json.dumps({"schema_version": 9, "frames": []}),
-                 json.dumps({"schema_version": 1, "frames": [{"frame": 0}]})):
+    for text in (
+        "not json",
+        json.dumps({"schema_version": 9, "frames": []}),
+        json.dumps({"schema_version": 1, "frames": [{"frame": 0}]}),
+    ):
         path.write_text(text)
         with pytest.raises(DatasetError, match=str(path)):
             load_truth(path)

@@ -40,8 +40,12 @@ def test_help_imports_nothing_heavy():
     [
         (errors.DatasetError("data/x.gz: wrong magic"), 3),
         (errors.ModelFormatError("m.tflite: not a TFLite flatbuffer"), 4),
-        (errors.AccuracyDropError("drop", float_accuracy=0.99, quantized_accuracy=0.9,
-                                  max_drop_pp=0.5), 5),
+        (
+            errors.AccuracyDropError(
+                "drop", float_accuracy=0.99, quantized_accuracy=0.9, max_drop_pp=0.5
+            ),
+            5,
+        ),
         (errors.MissingDependencyError("cv2 is not installed"), 6),
         (errors.ImageError("img.png: unreadable"), 7),
         (errors.SourceError("camera 0: cannot open"), 8),
@@ -85,9 +89,12 @@ def test_unwritable_outputs_fail_at_once_with_exit_2(tmp_path, args, option):
     repo = Path(__file__).resolve().parents[2]
     a_file = tmp_path / "a_file.txt"
     a_file.write_text("not a folder")
-    values = {"file": str(a_file), "dir": str(tmp_path),
-              "keras": str(repo / "data" / "models" / "tiny.keras"),
-              "clip": str(repo / "data" / "samples" / "digits_clip.avi")}
+    values = {
+        "file": str(a_file),
+        "dir": str(tmp_path),
+        "keras": str(repo / "data" / "models" / "tiny.keras"),
+        "clip": str(repo / "data" / "samples" / "digits_clip.avi"),
+    }
     result = runner.invoke(app, [arg.format(**values) for arg in args])
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"error: {option} ")
@@ -100,7 +107,8 @@ def test_zoo_checks_arch_names_and_readme_markers_before_working(tmp_path):
     assert result.exit_code == 2 and "huge" in result.output
     readme = tmp_path / "README.md"
     readme.write_text("no markers\n")
-    result = runner.invoke(app, ["zoo", "--arch", "tiny", "--out", str(tmp_path / "z"),
-                                 "--readme", str(readme)])
+    result = runner.invoke(
+        app, ["zoo", "--arch", "tiny", "--out", str(tmp_path / "z"), "--readme", str(readme)]
+    )
     assert result.exit_code == 2 and "markers" in result.output
     assert not (tmp_path / "z" / "zoo.md").exists()

@@ -68,11 +68,15 @@ def photo_of(digit: np.ndarray, rng: np.random.Generator, bgr: bool = False) -> 
     ink = cv2.resize(digit, (size, size), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
     height, width = size + int(rng.integers(20, 90)), size + int(rng.integers(20, 90))
     yy, xx = np.mgrid[:height, :width]
-    paper = (rng.uniform(170, 235) - rng.uniform(0, 60) * xx / width
-             - rng.uniform(0, 30) * yy / height + rng.normal(0, 6, (height, width)))
+    paper = (
+        rng.uniform(170, 235)
+        - rng.uniform(0, 60) * xx / width
+        - rng.uniform(0, 30) * yy / height
+        + rng.normal(0, 6, (height, width))
+    )
     top, left = int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
-    region = paper[top:top + size, left:left + size]
-    paper[top:top + size, left:left + size] = region * (1 - ink) + rng.uniform(20, 70) * ink
+    region = paper[top : top + size, left : left + size]
+    paper[top : top + size, left : left + size] = region * (1 - ink) + rng.uniform(20, 70) * ink
     image = np.clip(paper, 0, 255).astype(np.uint8)
     return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if bgr else image
 

@@ -25,12 +25,15 @@ def test_auto_prefers_litert_and_the_order_is_documented():
 
 @pytest.mark.parametrize(
     ("backend", "module", "extra"),
-    [("litert", "ai_edge_litert.interpreter", "edge"),
-     ("tflite_runtime", "tflite_runtime.interpreter", "legacy"),
-     ("tensorflow", "tensorflow", "train")],
+    [
+        ("litert", "ai_edge_litert.interpreter", "edge"),
+        ("tflite_runtime", "tflite_runtime.interpreter", "legacy"),
+        ("tensorflow", "tensorflow", "train"),
+    ],
 )
-def test_a_forced_backend_that_is_missing_names_its_extra(monkeypatch, model_path, backend,
-                                                          module, extra):
+def test_a_forced_backend_that_is_missing_names_its_extra(
+    monkeypatch, model_path, backend, module, extra
+):
     monkeypatch.setitem(sys.modules, module, None)  # None in sys.modules: ImportError
     with pytest.raises(MissingDependencyError) as exc:
         DigitClassifier(model_path, backend=backend)

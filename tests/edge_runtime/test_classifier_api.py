@@ -76,8 +76,9 @@ def test_batch_sizes_can_change_between_calls(classifier, mnist_test):
     images, _ = mnist_test
     reference = classifier.probabilities(images[:5])
     for n in (1, 7, 300, 2, 5):  # 300 > one chunk
-        np.testing.assert_allclose(classifier.probabilities(images[:n])[:5], reference[:n],
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            classifier.probabilities(images[:n])[:5], reference[:n], atol=1e-6
+        )
         assert classifier.predict(images[0]).digit == reference[0].argmax()
     assert classifier.predict_batch(images[:0]) == []
 
@@ -85,16 +86,26 @@ def test_batch_sizes_can_change_between_calls(classifier, mnist_test):
 def test_a_mixed_list_of_images(classifier, mnist_test, make_photo):
     images, labels = mnist_test
     rng = np.random.default_rng(3)
-    items = [images[0], make_photo(images[1], rng), np.zeros((28, 28), np.uint8),
-             make_photo(images[2], rng, bgr=True), images[3].astype(np.float64) / 255]
+    items = [
+        images[0],
+        make_photo(images[1], rng),
+        np.zeros((28, 28), np.uint8),
+        make_photo(images[2], rng, bgr=True),
+        images[3].astype(np.float64) / 255,
+    ]
     predictions = classifier.predict_batch(items)
     assert [p.digit for p in predictions] == [labels[0], labels[1], None, labels[2], labels[3]]
 
 
 @pytest.mark.parametrize(
     "blank",
-    [np.zeros((28, 28), np.uint8), np.full((28, 28), 20, np.uint8), np.zeros((28, 28)),
-     np.full((90, 60), 210, np.uint8), np.full((50, 50, 3), 255, np.uint8)],
+    [
+        np.zeros((28, 28), np.uint8),
+        np.full((28, 28), 20, np.uint8),
+        np.zeros((28, 28)),
+        np.full((90, 60), 210, np.uint8),
+        np.full((50, 50, 3), 255, np.uint8),
+    ],
 )
 def test_blank_images_have_no_digit(classifier, blank):
     prediction = classifier.predict(blank)
@@ -105,9 +116,17 @@ def test_blank_images_have_no_digit(classifier, blank):
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((2, 28, 28, 1), np.uint8), np.zeros((28, 28), bool), np.zeros((28, 28), complex),
-     np.array(["7"]), np.zeros((0, 0), np.uint8), np.zeros(784, np.uint8), "digit.png",
-     np.full((28, 28), 300, np.int32), np.full((28, 28), np.inf)],
+    [
+        np.zeros((2, 28, 28, 1), np.uint8),
+        np.zeros((28, 28), bool),
+        np.zeros((28, 28), complex),
+        np.array(["7"]),
+        np.zeros((0, 0), np.uint8),
+        np.zeros(784, np.uint8),
+        "digit.png",
+        np.full((28, 28), 300, np.int32),
+        np.full((28, 28), np.inf),
+    ],
 )
 def test_wrong_rank_or_dtype_is_an_image_error(classifier, bad):
     with pytest.raises(ImageError):
@@ -127,8 +146,9 @@ def test_photos_of_digits_are_read(classifier, mnist_test, make_photo):
     rng = np.random.default_rng(7)
     picks = rng.choice(len(images), 50, replace=False)
     photos = [make_photo(images[i], rng, bgr=bool(k % 2)) for k, i in enumerate(picks)]
-    right = sum(classifier.predict(p).digit == labels[i]
-                for p, i in zip(photos, picks, strict=True))
+    right = sum(
+        classifier.predict(p).digit == labels[i] for p, i in zip(photos, picks, strict=True)
+    )
     assert right >= 45, f"{right}/50 photos read right"
 
 

@@ -109,8 +109,16 @@ def test_not_an_image_is_an_image_error():
         find_digit_boxes(np.zeros((4, 4), np.uint8))
 
 
-@pytest.mark.parametrize("bad", [{"work_size": 10}, {"min_contrast": 1.5}, {"polarity": "up"},
-                                 {"min_height": 0.5, "max_height": 0.2}, {"max_fill": 0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"work_size": 10},
+        {"min_contrast": 1.5},
+        {"polarity": "up"},
+        {"min_height": 0.5, "max_height": 0.2},
+        {"max_fill": 0},
+    ],
+)
 def test_find_config_rejects_bad_values(bad):
     with pytest.raises(ValueError):
         FindConfig(**bad)
@@ -179,7 +187,13 @@ def test_finding_works_with_tensorflow_unimportable():
         "cv2.line(page, (150, 60), (160, 170), 20, 8)\n"
         "print(len(find_digit_boxes(page)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO, timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"

@@ -33,8 +33,9 @@ def test_a_folder_is_not_a_model(tmp_path):
     _one_line_naming(exc, tmp_path.name)
 
 
-@pytest.mark.parametrize("content", [b"", b"TFL3", b"hello world, not a model" * 100,
-                                     b"\x00" * 4096])
+@pytest.mark.parametrize(
+    "content", [b"", b"TFL3", b"hello world, not a model" * 100, b"\x00" * 4096]
+)
 def test_files_that_are_not_flatbuffers(tmp_path, content):
     path = tmp_path / "junk.tflite"
     path.write_bytes(content)
@@ -64,11 +65,14 @@ def test_a_corrupted_root_offset(model_copy):
 
 def _sidecar(model, **changes):
     meta = {
-        "schema_version": 1, "model_file": model.name, "mode": "int8",
+        "schema_version": 1,
+        "model_file": model.name,
+        "mode": "int8",
         "input": {"shape": [1, 28, 28, 1], "dtype": "int8"},
         "output": {"shape": [1, 10], "dtype": "int8"},
         "normalization": {"scale": 1 / 255, "offset": 0.0, "pixels": "28x28 uint8"},
-        "labels": [str(i) for i in range(10)], "quantized_accuracy": 0.99,
+        "labels": [str(i) for i in range(10)],
+        "quantized_accuracy": 0.99,
     }
     meta.update(changes)
     sidecar_path(model).write_text(json.dumps(meta))

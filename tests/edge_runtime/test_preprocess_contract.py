@@ -138,8 +138,16 @@ def test_to_mnist_reads_bgr_and_bgra_alike(mnist_test):
         np.zeros((2, 2), np.uint8),
         np.zeros((40, 40, 4), np.uint8),
     ],
-    ids=["black", "white", "grey-bgr", "noisy-paper", "gradient", "one-pixel", "2x2",
-         "transparent"],
+    ids=[
+        "black",
+        "white",
+        "grey-bgr",
+        "noisy-paper",
+        "gradient",
+        "one-pixel",
+        "2x2",
+        "transparent",
+    ],
 )
 def test_to_mnist_says_none_for_blank_crops(blank):
     assert to_mnist(blank) is None
@@ -147,9 +155,17 @@ def test_to_mnist_says_none_for_blank_crops(blank):
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((0, 5), np.uint8), np.zeros((4, 4, 2), np.uint8), np.zeros((2, 4, 4, 1), np.uint8),
-     np.zeros((8, 8), bool), np.zeros((8, 8), complex), np.array([["a", "b"]]),
-     np.full((8, 8), -1, np.int16), np.full((8, 8), 1.5), np.zeros(5, np.uint8)],
+    [
+        np.zeros((0, 5), np.uint8),
+        np.zeros((4, 4, 2), np.uint8),
+        np.zeros((2, 4, 4, 1), np.uint8),
+        np.zeros((8, 8), bool),
+        np.zeros((8, 8), complex),
+        np.array([["a", "b"]]),
+        np.full((8, 8), -1, np.int16),
+        np.full((8, 8), 1.5),
+        np.zeros(5, np.uint8),
+    ],
 )
 def test_to_grey_and_to_mnist_refuse_non_images(bad):
     with pytest.raises(ImageError):
@@ -194,8 +210,14 @@ def test_read_image_keeps_unit_floats_and_makes_small_ints_uint8(tmp_path, mnist
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((3, 4, 5, 6), np.uint8), np.zeros((0, 5), np.uint8), np.zeros((4, 4, 2), np.uint8),
-     np.zeros((8, 8), bool), np.full((8, 8), -1, np.int16), np.full((8, 8), np.nan)],
+    [
+        np.zeros((3, 4, 5, 6), np.uint8),
+        np.zeros((0, 5), np.uint8),
+        np.zeros((4, 4, 2), np.uint8),
+        np.zeros((8, 8), bool),
+        np.full((8, 8), -1, np.int16),
+        np.full((8, 8), np.nan),
+    ],
 )
 def test_read_image_names_the_file_when_an_array_is_no_image(tmp_path, bad):
     path = tmp_path / "bad.npy"

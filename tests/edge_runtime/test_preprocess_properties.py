@@ -13,8 +13,9 @@ from edge_runtime.preprocess import normalize, to_mnist
 
 pytest.importorskip("cv2")
 
-DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int64, np.float32, np.float64,
-                          np.bool_, np.complex64])
+DTYPES = st.sampled_from(
+    [np.uint8, np.uint16, np.int16, np.int64, np.float32, np.float64, np.bool_, np.complex64]
+)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=40)
 
 
@@ -53,7 +54,7 @@ def test_to_mnist_on_odd_images(height, width, channels, fill, seed):
     elif fill == "noise":
         image = rng.integers(0, 256, shape, dtype=np.uint8)
     elif fill == "bar":
-        image[height // 4: 3 * height // 4 + 1, width // 2] = 255
+        image[height // 4 : 3 * height // 4 + 1, width // 2] = 255
     out = to_mnist(image)
     _check_mnist(out)
     if fill in ("black", "white"):

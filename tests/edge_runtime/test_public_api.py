@@ -15,8 +15,10 @@ def test_all_names_exist():
 
 def test_no_public_name_is_missing_from_all():
     public = {
-        name for name, value in vars(edge_runtime).items()
-        if not name.startswith("_") and not (
+        name
+        for name, value in vars(edge_runtime).items()
+        if not name.startswith("_")
+        and not (
             # submodules imported as a side effect of importing the package's own modules
             type(value).__name__ == "module" and name not in edge_runtime.__all__
         )

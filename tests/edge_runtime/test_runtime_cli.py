@@ -54,8 +54,20 @@ def test_predict_prints_a_digit_per_image(model_path, digit_files):
 
 def test_predict_json(model_path, digit_files):
     paths = [str(p) for p, _ in digit_files.values()]
-    result = runner.invoke(app, ["predict", *paths, "--model", str(model_path), "--json",
-                                 "--threads", "1", "--min-confidence", "0.5"])
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            *paths,
+            "--model",
+            str(model_path),
+            "--json",
+            "--threads",
+            "1",
+            "--min-confidence",
+            "0.5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["model"] == str(model_path)
@@ -91,13 +103,24 @@ def test_predict_reads_16_bit_images(model_path, tmp_path, mnist_test, make_phot
     cv2.imwrite(str(photo16), make_photo(images[4], rng).astype(np.uint16) * 257)
     assert cv2.imread(str(photo16), cv2.IMREAD_UNCHANGED).dtype == np.uint16
     for all_digits in ([], ["--all-digits"]):
-        result = runner.invoke(app, ["predict", str(digit16), str(photo16),
-                                     "--model", str(model_path), "--json", *all_digits])
+        result = runner.invoke(
+            app,
+            [
+                "predict",
+                str(digit16),
+                str(photo16),
+                "--model",
+                str(model_path),
+                "--json",
+                *all_digits,
+            ],
+        )
         assert result.exit_code == 0, result.output
         records = json.loads(result.stdout)["results"]
         key = "text" if all_digits else "digit"
         assert [r[key] for r in records] == [
-            str(labels[i]) if all_digits else int(labels[i]) for i in (3, 4)]
+            str(labels[i]) if all_digits else int(labels[i]) for i in (3, 4)
+        ]
 
 
 @pytest.mark.parametrize(
@@ -116,8 +139,9 @@ def test_image_errors_name_the_file(model_path, digit_files, tmp_path, array, sa
     np.save(bad, array)
     good, _ = digit_files["mnist.png"]
     for all_digits in ([], ["--all-digits"]):
-        result = runner.invoke(app, ["predict", str(good), str(bad), "--model", str(model_path),
-                                     *all_digits])
+        result = runner.invoke(
+            app, ["predict", str(good), str(bad), "--model", str(model_path), *all_digits]
+        )
         assert result.exit_code == 7, result.output
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1, lines
@@ -155,8 +179,9 @@ def test_a_broken_model_exits_4(digit_files, tmp_path):
 def test_an_unreadable_image_exits_7_before_any_output(model_path, digit_files, tmp_path, name):
     (tmp_path / "junk.png").write_bytes(b"not a png")
     good, _ = digit_files["mnist.png"]
-    result = runner.invoke(app, ["predict", str(good), str(tmp_path / name),
-                                 "--model", str(model_path)])
+    result = runner.invoke(
+        app, ["predict", str(good), str(tmp_path / name), "--model", str(model_path)]
+    )
     assert result.exit_code == 7
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and name in lines[0]
@@ -176,24 +201,47 @@ def test_predict_all_digits(model_path, tmp_path, mnist_test, classifier):
     sure = [i for i in range(200) if probs[i].max() > 0.99 and probs[i].argmax() == labels[i]][:3]
     page = np.full((160, 400), 225, np.uint8)
     for k, i in enumerate(sure):
-        page[30:130, 30 + 120 * k:130 + 120 * k] = 255 - cv2.resize(images[i], (100, 100)) * 0.8
+        page[30:130, 30 + 120 * k : 130 + 120 * k] = 255 - cv2.resize(images[i], (100, 100)) * 0.8
     cv2.imwrite(str(tmp_path / "row.png"), page)
-    result = runner.invoke(app, ["predict", str(tmp_path / "row.png"), "--model", str(model_path),
-                                 "--all-digits", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(tmp_path / "row.png"),
+            "--model",
+            str(model_path),
+            "--all-digits",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)["results"][0]
     assert record["text"] == "".join(str(labels[i]) for i in sure)
     boxes = [d["box"] for d in record["digits"]]
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
-    text = runner.invoke(app, ["predict", str(tmp_path / "row.png"), "--model", str(model_path),
-                               "--all-digits"])
+    text = runner.invoke(
+        app, ["predict", str(tmp_path / "row.png"), "--model", str(model_path), "--all-digits"]
+    )
     assert text.exit_code == 0 and record["text"] in text.stdout
 
 
 def test_bench_json_has_the_figures(model_path, monkeypatch, tmp_path):
     monkeypatch.setattr(runtime_commands, "ARTIFACT_KERAS", tmp_path / "none.keras")
-    result = runner.invoke(app, ["bench", "--model", str(model_path), "--runs", "50",
-                                 "--batch", "8", "--threads", "1", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "--model",
+            str(model_path),
+            "--runs",
+            "50",
+            "--batch",
+            "8",
+            "--threads",
+            "1",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["runs"] == 50 and report["batch"] == 8 and report["keras"] is None
@@ -205,15 +253,17 @@ def test_bench_json_has_the_figures(model_path, monkeypatch, tmp_path):
     assert row["predict"]["p50_us"] <= row["predict"]["p90_us"] <= row["predict"]["p99_us"]
     assert row["batch_images_per_s"] > 0 and row["raw_batch_images_per_s"] > 0
     assert row["latency_ratio"] == pytest.approx(
-        row["predict"]["p50_us"] / row["raw"]["p50_us"], rel=0.01)
+        row["predict"]["p50_us"] / row["raw"]["p50_us"], rel=0.01
+    )
     assert row["load_ms"] > 0 and row["rss_delta_mb"] >= 0
     assert report["targets"] == {"latency_ratio_max": 1.3, "throughput_ratio_min": 0.9}
 
 
 def test_bench_table_names_the_model(model_path, monkeypatch, tmp_path):
     monkeypatch.setattr(runtime_commands, "ARTIFACT_KERAS", tmp_path / "none.keras")
-    result = runner.invoke(app, ["bench", "--model", str(model_path), "--runs", "20",
-                                 "--batch", "4", "--threads", "1"])
+    result = runner.invoke(
+        app, ["bench", "--model", str(model_path), "--runs", "20", "--batch", "4", "--threads", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert "ratio" in result.stdout and "litert" in result.stdout and "targets" in result.stdout
     assert result.stdout.startswith(f"model   {model_path} (")
@@ -250,8 +300,9 @@ def test_bench_backends_is_a_choice(model_path):
     assert "<auto|all>" in runner.invoke(app, ["bench", "--help"]).output
 
 
-def test_bench_refuses_a_keras_file_that_is_not_keras_before_timing(model_path, tmp_path,
-                                                                   monkeypatch):
+def test_bench_refuses_a_keras_file_that_is_not_keras_before_timing(
+    model_path, tmp_path, monkeypatch
+):
     from edge_runtime import bench as runtime_bench
 
     def no_timing(config):
@@ -271,8 +322,20 @@ def test_bench_refuses_a_keras_file_that_is_not_keras_before_timing(model_path, 
 
 
 def test_bench_camera_uses_the_thread_count_given(model_path):
-    result = runner.invoke(app, ["bench", "--camera", "--model", str(model_path),
-                                 "--threads", "2", "--frames", "20", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "--camera",
+            "--model",
+            str(model_path),
+            "--threads",
+            "2",
+            "--frames",
+            "20",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)["bench"]
     assert figures["num_threads"] == 2 and figures["frames"] == 20

@@ -23,7 +23,11 @@ def _run_blocked(code: str, *args: str) -> dict:
     prelude = "import sys\nsys.modules['tensorflow'] = None\nsys.modules['keras'] = None\n"
     result = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(code), *args],
-        capture_output=True, text=True, cwd=REPO, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -41,8 +45,9 @@ def test_import_pulls_in_neither_tensorflow_nor_opencv():
     assert out["loaded"] == []
 
 
-def test_int8_model_accuracy_on_mnist_test_digits_without_tensorflow(tmp_path, model_path,
-                                                                      mnist_test):
+def test_int8_model_accuracy_on_mnist_test_digits_without_tensorflow(
+    tmp_path, model_path, mnist_test
+):
     images, labels = mnist_test
     picks = np.random.default_rng(0).choice(len(images), SAMPLE, replace=False)
     np.save(tmp_path / "images.npy", images[picks])
@@ -69,7 +74,9 @@ def test_int8_model_accuracy_on_mnist_test_digits_without_tensorflow(tmp_path, m
                           "sidecar": sidecar, "forced": forced,
                           "tf": sys.modules.get("tensorflow") is not None}))
         """,
-        str(model_path), str(tmp_path / "images.npy"), str(tmp_path / "labels.npy"),
+        str(model_path),
+        str(tmp_path / "images.npy"),
+        str(tmp_path / "labels.npy"),
     )
     assert out["backend"] == "litert" and not out["tf"]
     assert "edgecnn[train]" in out["forced"]

@@ -36,10 +36,18 @@ def seed_model(tmp_path_factory: pytest.TempPathFactory, mnist: Mnist) -> Path:
     from train.models import build_model
 
     model = build_model("seed", seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(normalize(mnist.train_images[:TRAIN_IMAGES]), mnist.train_labels[:TRAIN_IMAGES],
-              epochs=1, batch_size=64, verbose=0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        normalize(mnist.train_images[:TRAIN_IMAGES]),
+        mnist.train_labels[:TRAIN_IMAGES],
+        epochs=1,
+        batch_size=64,
+        verbose=0,
+    )
     path = tmp_path_factory.mktemp("seed") / "model.keras"
     model.save(path)
     return path
@@ -56,9 +64,13 @@ def model_dir(tmp_path: Path, seed_model: Path) -> Path:
 def small_data(tmp_path_factory: pytest.TempPathFactory, mnist: Mnist) -> Path:
     """Real MNIST with a 2,000-image test split, as a Keras ``.npz`` (faster exports)."""
     path = tmp_path_factory.mktemp("data") / "small.npz"
-    np.savez(path, x_train=mnist.train_images[:TRAIN_IMAGES],
-             y_train=mnist.train_labels[:TRAIN_IMAGES],
-             x_test=mnist.test_images[:SMALL_TEST], y_test=mnist.test_labels[:SMALL_TEST])
+    np.savez(
+        path,
+        x_train=mnist.train_images[:TRAIN_IMAGES],
+        y_train=mnist.train_labels[:TRAIN_IMAGES],
+        x_test=mnist.test_images[:SMALL_TEST],
+        y_test=mnist.test_labels[:SMALL_TEST],
+    )
     return path
 
 
@@ -67,9 +79,13 @@ def blank_train_data(tmp_path_factory: pytest.TempPathFactory, mnist: Mnist) -> 
     """Real test digits, but a training split of blank images: calibrating int8 on it
     squeezes every activation range to nothing, so the quantized model is ruined."""
     path = tmp_path_factory.mktemp("blank") / "blank_train.npz"
-    np.savez(path, x_train=np.zeros((1000, 28, 28), np.uint8),
-             y_train=np.zeros(1000, np.uint8),
-             x_test=mnist.test_images[:SMALL_TEST], y_test=mnist.test_labels[:SMALL_TEST])
+    np.savez(
+        path,
+        x_train=np.zeros((1000, 28, 28), np.uint8),
+        y_train=np.zeros(1000, np.uint8),
+        x_test=mnist.test_images[:SMALL_TEST],
+        y_test=mnist.test_labels[:SMALL_TEST],
+    )
     return path
 
 

@@ -15,10 +15,27 @@ from edgecnn.cli import app
 runner = CliRunner()
 
 SCHEMA_KEYS = {
-    "schema_version", "model_file", "mode", "input", "output", "normalization", "labels",
-    "float_accuracy", "quantized_accuracy", "accuracy_drop_pp", "max_drop_pp", "agreement",
-    "float_size_bytes", "float32_tflite_size_bytes", "size_bytes", "source_model",
-    "source_sha256", "calibration_samples", "calibration_seed", "versions", "created",
+    "schema_version",
+    "model_file",
+    "mode",
+    "input",
+    "output",
+    "normalization",
+    "labels",
+    "float_accuracy",
+    "quantized_accuracy",
+    "accuracy_drop_pp",
+    "max_drop_pp",
+    "agreement",
+    "float_size_bytes",
+    "float32_tflite_size_bytes",
+    "size_bytes",
+    "source_model",
+    "source_sha256",
+    "calibration_samples",
+    "calibration_seed",
+    "versions",
+    "created",
 }
 
 
@@ -86,8 +103,17 @@ def test_int8_export_writes_report_and_figure_and_a_summary(int8_export):
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["float16", "dynamic", "float32"])
 def test_other_modes_export_models_the_runtime_loads(model_dir, small_data, mode, mnist):
-    result = runner.invoke(app, ["export", f"--{mode}", "--model",
-                                 str(model_dir / "model.keras"), "--data", str(small_data)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            f"--{mode}",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(small_data),
+        ],
+    )
     assert result.exit_code == 0, result.output
     model = model_dir / f"model_{mode}.tflite"
     sidecar = json.loads(model.with_suffix(".json").read_text())
@@ -106,8 +132,20 @@ def test_other_modes_export_models_the_runtime_loads(model_dir, small_data, mode
 @pytest.mark.slow
 def test_uint8_io_gives_uint8_tensors(model_dir, small_data):
     out = model_dir / "u8.tflite"
-    result = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(small_data), "--io", "uint8", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(small_data),
+            "--io",
+            "uint8",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["input"]["dtype"] == "uint8" and sidecar["output"]["dtype"] == "uint8"
@@ -144,18 +182,21 @@ def test_unreadable_data_exits_3(model_dir, kind):
     data = model_dir / "mnist.npz"
     if kind == "garbage":
         data.write_bytes(b"PK\x03\x04 this is not an archive")
-    result = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(data)])
+    result = runner.invoke(
+        app, ["export", "--model", str(model_dir / "model.keras"), "--data", str(data)]
+    )
     assert result.exit_code == 3, result.output
     assert "mnist.npz" in result.output
     assert not (model_dir / "model_int8.tflite").exists()
 
 
 @pytest.mark.slow
-def test_a_crash_after_conversion_leaves_the_accepted_model_alone(model_dir, small_data,
-                                                                  monkeypatch):
-    first = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                "--data", str(small_data)])
+def test_a_crash_after_conversion_leaves_the_accepted_model_alone(
+    model_dir, small_data, monkeypatch
+):
+    first = runner.invoke(
+        app, ["export", "--model", str(model_dir / "model.keras"), "--data", str(small_data)]
+    )
     assert first.exit_code == 0, first.output
     keep = {p.name: p.read_bytes() for p in model_dir.iterdir()}
 
@@ -165,8 +206,18 @@ def test_a_crash_after_conversion_leaves_the_accepted_model_alone(model_dir, sma
         raise OSError("disk full")
 
     monkeypatch.setattr(export.report, "plot_per_class", broken)
-    second = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(small_data), "--calibration-seed", "7"])
+    second = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(small_data),
+            "--calibration-seed",
+            "7",
+        ],
+    )
     assert second.exit_code == 1, second.output
     assert "disk full" in second.output
     assert {p.name: p.read_bytes() for p in model_dir.iterdir()} == keep
@@ -176,9 +227,15 @@ def test_the_export_package_imports_without_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, export; "
-            "print(','.join(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+    code = (
+        "import sys, export; "
+        "print(','.join(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == ""
-

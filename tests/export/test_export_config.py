@@ -46,8 +46,10 @@ def test_paths_are_named_after_the_model_stem():
         ({"io": "int16"}, "int16"),
         ({"calibration_images": np.zeros((0, 28, 28), np.uint8)}, "calibration images"),
         ({"calibration_images": np.zeros((3, 32, 32), np.uint8)}, "calibration images"),
-        ({"mode": "float32", "calibration_images": np.zeros((3, 28, 28), np.uint8)},
-         "calibration images"),
+        (
+            {"mode": "float32", "calibration_images": np.zeros((3, 28, 28), np.uint8)},
+            "calibration images",
+        ),
     ],
 )
 def test_bad_values_raise_value_error(kwargs, fragment):
@@ -77,16 +79,28 @@ def test_calibration_draw_is_seeded_distinct_and_from_the_given_split():
 
 
 def test_tensor_description_reads_the_tensor_quantization():
-    int8 = {"shape": np.array([1, 28, 28, 1]), "dtype": np.int8,
-            "quantization_parameters": {"scales": np.array([0.0039], np.float32),
-                                        "zero_points": np.array([-128]),
-                                        "quantized_dimension": 0}}
+    int8 = {
+        "shape": np.array([1, 28, 28, 1]),
+        "dtype": np.int8,
+        "quantization_parameters": {
+            "scales": np.array([0.0039], np.float32),
+            "zero_points": np.array([-128]),
+            "quantized_dimension": 0,
+        },
+    }
     described = tensor_description(int8)
     assert described["shape"] == [1, 28, 28, 1]
     assert described["dtype"] == "int8"
     assert described["scale"] == pytest.approx(0.0039)
     assert described["zero_point"] == -128
-    floats = {"shape": np.array([1, 10]), "dtype": np.float32,
-              "quantization_parameters": {"scales": np.array([]), "zero_points": np.array([])}}
-    assert tensor_description(floats) == {"shape": [1, 10], "dtype": "float32", "scale": None,
-                                          "zero_point": None}
+    floats = {
+        "shape": np.array([1, 10]),
+        "dtype": np.float32,
+        "quantization_parameters": {"scales": np.array([]), "zero_points": np.array([])},
+    }
+    assert tensor_description(floats) == {
+        "shape": [1, 10],
+        "dtype": "float32",
+        "scale": None,
+        "zero_point": None,
+    }

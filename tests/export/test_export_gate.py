@@ -59,20 +59,35 @@ def _digest(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_a_ruined_int8_model_is_refused_and_the_accepted_one_stays(model_dir, small_data,
-                                                                   blank_train_data):
+def test_a_ruined_int8_model_is_refused_and_the_accepted_one_stays(
+    model_dir, small_data, blank_train_data
+):
     out = model_dir / "model_int8.tflite"
-    accepted = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                   "--data", str(small_data)])
+    accepted = runner.invoke(
+        app, ["export", "--model", str(model_dir / "model.keras"), "--data", str(small_data)]
+    )
     assert accepted.exit_code == 0, accepted.output
-    published = [out, out.with_suffix(".json"), model_dir / "model_int8_report.md",
-                 model_dir / "model_int8_per_class.png"]
+    published = [
+        out,
+        out.with_suffix(".json"),
+        model_dir / "model_int8_report.md",
+        model_dir / "model_int8_per_class.png",
+    ]
     before = {p.name: _digest(p) for p in published}
 
     # Calibrating on blank images collapses every activation range: a real, large drop.
-    refused = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                  "--data", str(blank_train_data),
-                                  "--calibration-samples", "1"])
+    refused = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(blank_train_data),
+            "--calibration-samples",
+            "1",
+        ],
+    )
 
     assert refused.exit_code == 5, refused.output
     line = [x for x in refused.output.splitlines() if x.startswith("error: ")]
@@ -88,9 +103,18 @@ def test_a_ruined_int8_model_is_refused_and_the_accepted_one_stays(model_dir, sm
 
 @pytest.mark.slow
 def test_a_refusal_with_no_model_yet_writes_nothing_at_out(model_dir, blank_train_data):
-    result = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(blank_train_data), "--out",
-                                 str(model_dir / "m.tflite")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(blank_train_data),
+            "--out",
+            str(model_dir / "m.tflite"),
+        ],
+    )
     assert result.exit_code == 5, result.output
     assert "nothing written to" in result.output
     assert sorted(p.name for p in model_dir.iterdir()) == ["m.refused.tflite", "model.keras"]

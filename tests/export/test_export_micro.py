@@ -15,15 +15,25 @@ from export import micro
 
 runner = CliRunner()
 
-needs_tflm = pytest.mark.skipif(importlib.util.find_spec("tflite_micro") is None,
-                                reason="tflite_micro is not installed")
+needs_tflm = pytest.mark.skipif(
+    importlib.util.find_spec("tflite_micro") is None, reason="tflite_micro is not installed"
+)
 
 
 @pytest.mark.slow
 @needs_tflm
 def test_check_micro_reports_the_arena_and_agrees_with_litert(model_dir, small_data):
-    result = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(small_data), "--check-micro"])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(small_data),
+            "--check-micro",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads((model_dir / "model_int8.json").read_text())["micro"]
     assert figures["samples"] == micro.MICRO_SAMPLES
@@ -53,11 +63,19 @@ def test_missing_tflite_micro_names_the_extra(monkeypatch):
 
 
 @pytest.mark.slow
-def test_check_micro_without_the_package_exits_6_before_writing(model_dir, small_data,
-                                                                monkeypatch):
+def test_check_micro_without_the_package_exits_6_before_writing(model_dir, small_data, monkeypatch):
     _hide_tflite_micro(monkeypatch)
-    result = runner.invoke(app, ["export", "--model", str(model_dir / "model.keras"),
-                                 "--data", str(small_data), "--check-micro"])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(model_dir / "model.keras"),
+            "--data",
+            str(small_data),
+            "--check-micro",
+        ],
+    )
     assert result.exit_code == 6, result.output
     assert "edgecnn[micro]" in result.output
     assert not (model_dir / "model_int8.tflite").exists()

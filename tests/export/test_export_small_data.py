@@ -23,22 +23,39 @@ def test_source_path_is_relative_inside_the_folder_and_absolute_outside(tmp_path
     assert relative_to_sidecar(outside, tmp_path / "sub") == str(outside.resolve())
 
 
-def test_default_calibration_uses_every_image_of_a_small_training_split(tmp_path: Path,
-                                                                         seed_model: Path,
-                                                                         mnist):
+def test_default_calibration_uses_every_image_of_a_small_training_split(
+    tmp_path: Path, seed_model: Path, mnist
+):
     data = tmp_path / "small.npz"
-    np.savez(data, x_train=mnist.train_images[:400], y_train=mnist.train_labels[:400],
-             x_test=mnist.test_images[:500], y_test=mnist.test_labels[:500])
+    np.savez(
+        data,
+        x_train=mnist.train_images[:400],
+        y_train=mnist.train_labels[:400],
+        x_test=mnist.test_images[:500],
+        y_test=mnist.test_labels[:500],
+    )
     shutil.copy(seed_model, tmp_path / "model.keras")
-    result = runner.invoke(app, ["export", "--model", str(tmp_path / "model.keras"),
-                                 "--data", str(data)])
+    result = runner.invoke(
+        app, ["export", "--model", str(tmp_path / "model.keras"), "--data", str(data)]
+    )
     assert result.exit_code == 0, result.output
     sidecar = json.loads((tmp_path / "model_int8.json").read_text())
     assert sidecar["calibration_samples"] == 400
     assert sidecar["source_model"] == "model.keras"
 
-    asked = runner.invoke(app, ["export", "--model", str(tmp_path / "model.keras"),
-                                "--data", str(data), "--calibration-samples", "1000",
-                                "--out", str(tmp_path / "again.tflite")])
+    asked = runner.invoke(
+        app,
+        [
+            "export",
+            "--model",
+            str(tmp_path / "model.keras"),
+            "--data",
+            str(data),
+            "--calibration-samples",
+            "1000",
+            "--out",
+            str(tmp_path / "again.tflite"),
+        ],
+    )
     assert asked.exit_code == 2 and "1000 is more than the 400 training images" in asked.output
     assert not (tmp_path / "again.tflite").exists()

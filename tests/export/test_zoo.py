@@ -16,18 +16,33 @@ from train.shifts import VARIANTS
 runner = CliRunner()
 
 
-def test_zoo_measures_a_model_and_fills_the_readme_table(tmp_path: Path, seed_model: Path,
-                                                         small_data: Path):
+def test_zoo_measures_a_model_and_fills_the_readme_table(
+    tmp_path: Path, seed_model: Path, small_data: Path
+):
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(seed_model, models / "seed.keras")
     readme = tmp_path / "README.md"
     readme.write_text(f"# title\n{README_START}\nold table\n{README_END}\nafter\n")
 
-    result = runner.invoke(app, ["zoo", "--arch", "seed", "--arch", "seed",
-                                 "--models-dir", str(models),
-                                 "--out", str(tmp_path / "zoo"), "--data", str(small_data),
-                                 "--readme", str(readme)])
+    result = runner.invoke(
+        app,
+        [
+            "zoo",
+            "--arch",
+            "seed",
+            "--arch",
+            "seed",
+            "--models-dir",
+            str(models),
+            "--out",
+            str(tmp_path / "zoo"),
+            "--data",
+            str(small_data),
+            "--readme",
+            str(readme),
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     (entry,) = json.loads((tmp_path / "zoo" / "zoo.json").read_text())
@@ -43,8 +58,10 @@ def test_zoo_measures_a_model_and_fills_the_readme_table(tmp_path: Path, seed_mo
 
 
 def test_zoo_without_a_trained_model_says_how_to_train_one(tmp_path: Path):
-    result = runner.invoke(app, ["zoo", "--arch", "large", "--models-dir", str(tmp_path),
-                                 "--out", str(tmp_path / "zoo")])
+    result = runner.invoke(
+        app,
+        ["zoo", "--arch", "large", "--models-dir", str(tmp_path), "--out", str(tmp_path / "zoo")],
+    )
     assert result.exit_code == 4
     assert "edgecnn train --arch large" in result.output
 

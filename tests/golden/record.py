@@ -23,8 +23,13 @@ def main() -> None:
     with DigitClassifier(GOLDEN_MODEL) as classifier:
         for name, image in golden_inputs():
             p = classifier.predict(image)
-            answers.append({"input": name, "digit": p.digit,
-                            "probabilities": [round(float(x), 6) for x in p.probabilities]})
+            answers.append(
+                {
+                    "input": name,
+                    "digit": p.digit,
+                    "probabilities": [round(float(x), 6) for x in p.probabilities],
+                }
+            )
     out = HERE / "seed_int8_answers.json"
     out.write_text(json.dumps({"model": GOLDEN_MODEL.name, "answers": answers}, indent=1) + "\n")
     print(f"wrote {len(answers)} answers to {out}")

@@ -26,8 +26,9 @@ def classifier():
         yield clf
 
 
-@pytest.mark.parametrize(("name", "image"), list(golden_inputs()),
-                         ids=[name for name, _ in golden_inputs()])
+@pytest.mark.parametrize(
+    ("name", "image"), list(golden_inputs()), ids=[name for name, _ in golden_inputs()]
+)
 def test_the_bundled_model_gives_the_recorded_answer(classifier, name, image):
     (recorded,) = [a for a in RECORDED if a["input"] == name]
     prediction = classifier.predict(image)

@@ -41,9 +41,21 @@ def test_reference_half_runs_on_the_host(tmp_path: Path) -> None:
     # The x86 half alone: answers for a few digits and crops, saved for the aarch64 half.
     assert SEED_MODEL.is_file(), f"the bundled model {SEED_MODEL} is missing"
     result = subprocess.run(
-        [sys.executable, str(CHECK), "reference", "--model", str(SEED_MODEL),
-         "--out", str(tmp_path), "--count", "20"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            str(CHECK),
+            "reference",
+            "--model",
+            str(SEED_MODEL),
+            "--out",
+            str(tmp_path),
+            "--count",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     info = json.loads((tmp_path / "reference.json").read_text())
@@ -60,7 +72,11 @@ def test_pi_smoke_passes_under_emulation() -> None:
     if reason:
         pytest.skip(reason)
     result = subprocess.run(
-        ["bash", str(SCRIPT)], capture_output=True, text=True, timeout=1800, check=False,
+        ["bash", str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

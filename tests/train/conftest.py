@@ -16,8 +16,12 @@ def small_arrays() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(123)
     train_images, train_labels = random_split(rng, 60)
     test_images, test_labels = random_split(rng, 24)
-    return {"train_images": train_images, "train_labels": train_labels,
-            "test_images": test_images, "test_labels": test_labels}
+    return {
+        "train_images": train_images,
+        "train_labels": train_labels,
+        "test_images": test_images,
+        "test_labels": test_labels,
+    }
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ def random_split(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.n
     return images, labels
 
 
-def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], *, gz: bool = True,
-                     sums: bool = False) -> Path:
+def write_idx_folder(
+    folder: Path, arrays: dict[str, np.ndarray], *, gz: bool = True, sums: bool = False
+) -> Path:
     """The four standard IDX files (and optionally a SHA256SUMS) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = []

@@ -65,8 +65,9 @@ def test_figures_agree_with_each_other(data):
     assert report.accuracy == pytest.approx(np.mean(predicted == true))
     assert report.accuracy + report.error == pytest.approx(1.0)
     np.testing.assert_array_equal(report.confusion.sum(axis=1), np.bincount(true, minlength=10))
-    np.testing.assert_array_equal(report.confusion.sum(axis=0),
-                                  np.bincount(predicted, minlength=10))
+    np.testing.assert_array_equal(
+        report.confusion.sum(axis=0), np.bincount(predicted, minlength=10)
+    )
     for digit, value in enumerate(report.per_class):
         mask = true == digit
         if mask.any():

@@ -16,8 +16,13 @@ from train.pipeline import make_train_dataset, split_train
 from train.training import TrainConfig, train
 
 SMALL = {"limit": 3000, "epochs": 2}
-ARTIFACTS = ("model.keras", "metrics.json", "history.json", "training_curves.png",
-             "confusion_matrix.png")
+ARTIFACTS = (
+    "model.keras",
+    "metrics.json",
+    "history.json",
+    "training_curves.png",
+    "confusion_matrix.png",
+)
 
 
 def run(out: Path, **options):
@@ -47,8 +52,10 @@ def test_short_run_learns(trained):
     _, result, lines = trained
     assert result.test_accuracy > 0.80  # chance is 0.10
     assert result.report.count == 10_000
-    assert lines[-1].startswith(f"test accuracy {result.report.accuracy:.2%} "
-                                f"(error {result.report.error:.2%}) on 10,000 test images")
+    assert lines[-1].startswith(
+        f"test accuracy {result.report.accuracy:.2%} "
+        f"(error {result.report.error:.2%}) on 10,000 test images"
+    )
     epoch_lines = [line for line in lines if line.startswith("epoch ")]
     assert len(epoch_lines) == 2 and "ETA" in epoch_lines[0]
 
@@ -125,8 +132,9 @@ def test_interrupted_run_resumes_to_the_same_model(trained, tmp_path, monkeypatc
     assert any("resuming" in line for line in lines)
     assert (resumed.resumed_from, resumed.epochs_run) == (1, 1)
     # Same data order, augmentation and dropout as the uninterrupted run: same weights.
-    for a, b in zip(weights(out_full / "model.keras"), weights(tmp_path / "model.keras"),
-                    strict=True):
+    for a, b in zip(
+        weights(out_full / "model.keras"), weights(tmp_path / "model.keras"), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
     assert resumed.test_accuracy == full.test_accuracy
     history = json.loads((tmp_path / "history.json").read_text())
@@ -164,8 +172,7 @@ def test_resume_with_other_options_is_refused(trained, tmp_path):
 
 def test_resume_without_checkpoint_starts_fresh(tmp_path):
     lines: list[str] = []
-    result = train(TrainConfig(out=tmp_path, limit=300, epochs=1, resume=True),
-                   echo=lines.append)
+    result = train(TrainConfig(out=tmp_path, limit=300, epochs=1, resume=True), echo=lines.append)
     assert "no checkpoint" in lines[0]
     assert result.resumed_from == 0 and result.epochs_run == 1
 
@@ -182,8 +189,13 @@ def test_unreadable_checkpoint_state(tmp_path):
 
 @pytest.mark.parametrize(
     ("options", "match"),
-    [({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch-size"), ({"seed": -1}, "seed"),
-     ({"arch": "huge"}, "huge"), ({"limit": 5}, "limit")],
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch-size"),
+        ({"seed": -1}, "seed"),
+        ({"arch": "huge"}, "huge"),
+        ({"limit": 5}, "limit"),
+    ],
 )
 def test_config_validation(options, match):
     with pytest.raises(ValueError, match=match):
@@ -228,7 +240,7 @@ def test_each_epoch_sees_every_image_once_in_a_seeded_order():
     images, labels = _index_images(n), (np.arange(n) % 10).astype(np.uint8)
     batches = _batches(make_train_dataset(images, labels, recipe, seed=7), n)
     assert len(batches) == 3 * 4  # ceil(50 / 16) steps per epoch
-    epochs = [np.concatenate(batches[i * 4:(i + 1) * 4]) for i in range(3)]
+    epochs = [np.concatenate(batches[i * 4 : (i + 1) * 4]) for i in range(3)]
     for order in epochs:
         assert sorted(order) == list(range(n))
     assert not np.array_equal(epochs[0], epochs[1])
@@ -254,10 +266,14 @@ def test_augmentation_moves_ink_but_keeps_it(mnist):
 
     images = normalize(mnist.test_images[:64])
     labels = mnist.test_labels[:64]
-    recipe = Recipe(epochs=1, batch_size=64, learning_rate=1e-3,
-                    augmentation=Augmentation(rotation_deg=10, shift_px=2, zoom=0.1))
-    (x, _), = list(make_train_dataset(images, labels, recipe, seed=0))
-    (again, _), = list(make_train_dataset(images, labels, recipe, seed=0))
+    recipe = Recipe(
+        epochs=1,
+        batch_size=64,
+        learning_rate=1e-3,
+        augmentation=Augmentation(rotation_deg=10, shift_px=2, zoom=0.1),
+    )
+    ((x, _),) = list(make_train_dataset(images, labels, recipe, seed=0))
+    ((again, _),) = list(make_train_dataset(images, labels, recipe, seed=0))
     x, again = x.numpy(), again.numpy()
     np.testing.assert_array_equal(x, again)
     order = np.random.default_rng([0, 0]).permutation(64)

@@ -60,8 +60,9 @@ def test_bundled_files_match_their_checksums():
 
 
 def test_bundled_sha256_is_the_checksum_of_the_arrays(mnist):
-    assert mnist.sha256 == arrays_sha256(mnist.train_images, mnist.train_labels,
-                                         mnist.test_images, mnist.test_labels)
+    assert mnist.sha256 == arrays_sha256(
+        mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels
+    )
 
 
 def test_digits_are_white_on_black(mnist):
@@ -96,8 +97,7 @@ def test_gzip_is_recognised_by_content_not_name(tmp_path, small_arrays):
 
 def test_wrong_magic(tmp_path, small_arrays):
     folder = write_idx_folder(tmp_path / "d", small_arrays)
-    write_idx(folder / "train-images-idx3-ubyte.gz", small_arrays["train_images"],
-              magic=0x00000D03)
+    write_idx(folder / "train-images-idx3-ubyte.gz", small_arrays["train_images"], magic=0x00000D03)
     with pytest.raises(DatasetError) as info:
         load_mnist(folder)
     assert_one_line_naming(info, "train-images-idx3-ubyte.gz", "magic")
@@ -219,8 +219,13 @@ def test_unknown_file_type(tmp_path):
 
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray], **override: np.ndarray) -> Path:
-    content = {"x_train": arrays["train_images"], "y_train": arrays["train_labels"],
-               "x_test": arrays["test_images"], "y_test": arrays["test_labels"], **override}
+    content = {
+        "x_train": arrays["train_images"],
+        "y_train": arrays["train_labels"],
+        "x_test": arrays["test_images"],
+        "y_test": arrays["test_labels"],
+        **override,
+    }
     np.savez(path, **content)
     return path
 
@@ -242,9 +247,12 @@ def test_same_digits_give_the_same_sha256_in_any_format(tmp_path, small_arrays):
 
 
 def test_npz_with_int64_labels_and_channel_axis(tmp_path, small_arrays):
-    path = save_npz(tmp_path / "m.npz", small_arrays,
-                    y_train=small_arrays["train_labels"].astype(np.int64),
-                    x_test=small_arrays["test_images"][..., None])
+    path = save_npz(
+        tmp_path / "m.npz",
+        small_arrays,
+        y_train=small_arrays["train_labels"].astype(np.int64),
+        x_test=small_arrays["test_images"][..., None],
+    )
     assert_same(load_mnist(path), small_arrays)
 
 
@@ -297,8 +305,10 @@ def test_kaggle_train_csv_holds_out_a_seeded_test_split(tmp_path, small_arrays):
     rows = {digest(img): int(lbl) for img, lbl in zip(images, labels, strict=True)}
     seen = [
         (digest(img), int(lbl))
-        for split in ((first.train_images, first.train_labels), (first.test_images,
-                                                                   first.test_labels))
+        for split in (
+            (first.train_images, first.train_labels),
+            (first.test_images, first.test_labels),
+        )
         for img, lbl in zip(*split, strict=True)
     ]
     assert sorted(seen) == sorted(rows.items())
@@ -316,12 +326,21 @@ def test_kaggle_train_csv_holds_out_a_seeded_test_split(tmp_path, small_arrays):
         (lambda lines: [lines[0], "3," + "0," * 782 + "0", *lines[2:]], ("CSV",)),
         (lambda lines: [lines[0]], ("no data",)),
     ],
-    ids=["header", "short-row", "long-row", "float-pixel", "label-10", "pixel-256",
-         "784-cols", "empty"],
+    ids=[
+        "header",
+        "short-row",
+        "long-row",
+        "float-pixel",
+        "label-10",
+        "pixel-256",
+        "784-cols",
+        "empty",
+    ],
 )
 def test_kaggle_bad_csv(tmp_path, small_arrays, mutate, words):
-    path = write_kaggle_csv(tmp_path / "train.csv", small_arrays["train_images"][:5],
-                            small_arrays["train_labels"][:5])
+    path = write_kaggle_csv(
+        tmp_path / "train.csv", small_arrays["train_images"][:5], small_arrays["train_labels"][:5]
+    )
     path.write_text("\n".join(mutate(path.read_text().splitlines())) + "\n")
     with pytest.raises(DatasetError) as info:
         load_mnist(path)
@@ -340,7 +359,8 @@ def test_kaggle_test_csv_for_inference(tmp_path, small_arrays):
 
 
 def test_kaggle_test_csv_with_labels_is_refused(tmp_path, small_arrays):
-    path = write_kaggle_csv(tmp_path / "test.csv", small_arrays["test_images"][:3],
-                            small_arrays["test_labels"][:3])
+    path = write_kaggle_csv(
+        tmp_path / "test.csv", small_arrays["test_images"][:3], small_arrays["test_labels"][:3]
+    )
     with pytest.raises(DatasetError, match="header"):
         load_kaggle_test(path)

@@ -24,8 +24,14 @@ def test_seed_has_exactly_the_baseline_layers():
 
     model = build_model(Arch.SEED)
     kinds = [type(layer) for layer in model.layers]
-    assert kinds == [keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.Dropout,
-                     keras.layers.Flatten, keras.layers.Dense, keras.layers.Dense]
+    assert kinds == [
+        keras.layers.Conv2D,
+        keras.layers.MaxPooling2D,
+        keras.layers.Dropout,
+        keras.layers.Flatten,
+        keras.layers.Dense,
+        keras.layers.Dense,
+    ]
     conv, pool, drop, _, hidden, out = model.layers
     assert (conv.filters, conv.kernel_size, conv.activation.__name__) == (32, (5, 5), "relu")
     assert pool.pool_size == (2, 2)
@@ -51,10 +57,12 @@ def test_sizes_fit_their_purpose():
     assert large > build_model("seed").count_params() / 4  # a real model, not a toy
     import keras
 
-    assert any(isinstance(layer, keras.layers.SeparableConv2D) for layer in build_model("tiny")
-               .layers)
-    assert any(isinstance(layer, keras.layers.BatchNormalization)
-               for layer in build_model("large").layers)
+    assert any(
+        isinstance(layer, keras.layers.SeparableConv2D) for layer in build_model("tiny").layers
+    )
+    assert any(
+        isinstance(layer, keras.layers.BatchNormalization) for layer in build_model("large").layers
+    )
 
 
 def test_same_seed_same_weights_other_seed_other_weights():
@@ -79,8 +87,15 @@ def test_unknown_arch_is_a_value_error_naming_the_choices():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"epochs": 0}, {"batch_size": 0}, {"learning_rate": 0.0},
-               {"label_smoothing": 1.0}, {"final_lr_fraction": 2.0}])
+    "kwargs",
+    [
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"learning_rate": 0.0},
+        {"label_smoothing": 1.0},
+        {"final_lr_fraction": 2.0},
+    ],
+)
 def test_recipe_validation(kwargs):
     base = {"epochs": 1, "batch_size": 1, "learning_rate": 1e-3}
     with pytest.raises(ValueError):

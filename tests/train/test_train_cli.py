@@ -31,8 +31,12 @@ def test_arch_choices_mirror_the_registry():
 
 @pytest.mark.parametrize(
     ("args", "word"),
-    [(["--epochs", "0"], "epochs"), (["--batch-size", "-1"], "batch-size"),
-     (["--limit", "3"], "limit"), (["--seed", "-2"], "seed")],
+    [
+        (["--epochs", "0"], "epochs"),
+        (["--batch-size", "-1"], "batch-size"),
+        (["--limit", "3"], "limit"),
+        (["--seed", "-2"], "seed"),
+    ],
 )
 def test_bad_option_values_exit_2(tmp_path, args, word):
     result = invoke("train", "--out", tmp_path, *args)
@@ -67,10 +71,13 @@ def test_broken_data_exits_3(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "content", "word"),
-    [("missing.keras", None, "no such"), ("model.h5", b"x", ".keras or .tflite"),
-     ("junk.keras", b"not a zip", "not a Keras model"), ("empty.keras", b"PK\x05\x06" + bytes(18),
-                                                        "not a readable Keras model"),
-     ("junk.tflite", b"\x00" * 64, "junk.tflite")],
+    [
+        ("missing.keras", None, "no such"),
+        ("model.h5", b"x", ".keras or .tflite"),
+        ("junk.keras", b"not a zip", "not a Keras model"),
+        ("empty.keras", b"PK\x05\x06" + bytes(18), "not a readable Keras model"),
+        ("junk.tflite", b"\x00" * 64, "junk.tflite"),
+    ],
 )
 def test_bad_model_exits_4(tmp_path, name, content, word):
     path = tmp_path / name
@@ -106,8 +113,15 @@ def test_train_then_evaluate(tmp_path):
     assert f"accuracy {metrics['test_accuracy']:.2%}" in text.output
     assert text.output.count("digit ") == 10
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["checkpoints", "confusion_matrix.png", "history.json", "metrics.json", "model.keras",
-         "training_curves.png"])  # evaluate wrote nothing
+        [
+            "checkpoints",
+            "confusion_matrix.png",
+            "history.json",
+            "metrics.json",
+            "model.keras",
+            "training_curves.png",
+        ]
+    )  # evaluate wrote nothing
 
     # Resuming with other options is a usage error.
     again = invoke("train", "--limit", "1000", "--epochs", "2", "--out", out, "--resume")

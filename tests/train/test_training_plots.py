@@ -16,8 +16,12 @@ def png_size(path) -> tuple[int, int]:
 
 
 def test_history_plot(tmp_path):
-    history = {"loss": [0.5, 0.3, 0.2], "accuracy": [0.9, 0.95, 0.97],
-               "val_loss": [0.4, 0.3, 0.25], "val_accuracy": [0.92, 0.95, 0.96]}
+    history = {
+        "loss": [0.5, 0.3, 0.2],
+        "accuracy": [0.9, 0.95, 0.97],
+        "val_loss": [0.4, 0.3, 0.25],
+        "val_accuracy": [0.92, 0.95, 0.96],
+    }
     path = plot_history(history, tmp_path / "sub" / "curves.png", "seed: 97%")
     width, height = png_size(path)
     assert width > 2 * height > 0  # two panels side by side
