@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from edge_runtime import errors
 from edge_runtime.backends import Backend
-from edge_runtime.classifier import DigitClassifier, DigitReading, Prediction
+from edge_runtime.classifier import DigitClassifier
 from edge_runtime.preprocess import NORMALIZATION, normalize, to_mnist
+from edge_runtime.results import DigitReading, Prediction
 
 
 def _version() -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 from edge_runtime import preprocess
 from edge_runtime.backends import Backend, create_interpreter
 from edge_runtime.errors import ImageError, ModelFormatError
+from edge_runtime.find import read_digits as _read_digits
 from edge_runtime.inputs import (
     INK_LEVEL,
     MNIST_SHAPE,
@@ -36,6 +36,7 @@ from edge_runtime.model_file import (
     derive_metadata,
     read_sidecar,
 )
+from edge_runtime.results import DigitReading, Prediction
 
 # probabilities() feeds at most this many images per invoke: bounded memory on a
 # 512 MB Pi Zero 2 W, and no slower than bigger batches (measured).
@@ -43,38 +44,6 @@ CHUNK = 256
 
 _U8 = np.dtype(np.uint8)
 _FAINT = bytes(range(INK_LEVEL))  # pixel values that are not ink
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """One classified digit.
-
-    Attributes:
-        digit: the most likely digit, or None when the image holds no digit (blank).
-        confidence: its probability (0.0 for a blank).
-        probabilities: float32 (10,), one per class (all zero for a blank).
-    """
-
-    digit: int | None
-    confidence: float
-    probabilities: np.ndarray = field(compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class DigitReading:
-    """One digit found in a larger image by :meth:`DigitClassifier.read_digits`.
-
-    Attributes:
-        digit: the digit, or None when it could not be read.
-        confidence: its probability.
-        box: (x, y, w, h) in the image's pixels.
-        rejected: True when the confidence is below the threshold asked for.
-    """
-
-    digit: int | None
-    confidence: float
-    box: tuple[int, int, int, int]
-    rejected: bool
 
 
 class DigitClassifier:
@@ -287,9 +256,7 @@ class DigitClassifier:
         Returns:
             One reading per digit found, left to right.
         """
-        from edge_runtime.find import read_digits
-
-        return read_digits(self, image, min_confidence)
+        return _read_digits(self, image, min_confidence)
 
     def close(self) -> None:
         """Release the interpreter; the classifier cannot be used afterwards."""

@@ -25,9 +25,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge_runtime.classifier import DigitReading
 from edge_runtime.errors import ImageError, require
 from edge_runtime.preprocess import to_grey, to_mnist
+from edge_runtime.results import DigitReading
 
 Box = tuple[int, int, int, int]
 Extent = tuple[int, int, int, int, int]  # x0, y0, x1, y1, ink area
