@@ -8,9 +8,6 @@ beside it (see :mod:`camera_demo.truth` for the schema).
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +15,12 @@ import numpy as np
 
 from camera_demo.synth import SynthConfig, synth_frames
 from camera_demo.truth import TRUTH_SCHEMA_VERSION
+from edge_runtime._files import PendingFile, write_json
 from edge_runtime.errors import SourceError, require
 
 DEFAULT_FPS = 24.0
 FOURCC = "MJPG"
 JPEG_QUALITY = 80  # keeps a 240-frame clip to a few MB without visible blocking
-PUBLISHED_MODE = 0o644  # mkstemp makes files private; a clip is meant to be shared
 
 
 def make_clip(
@@ -63,12 +60,12 @@ def make_clip(
         raise ValueError(f"frames must be >= 1, got {frames}")
     config = config or SynthConfig()
     truth_path = video.with_suffix(".json")
-    video.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{video.stem}.", suffix=".avi", dir=video.parent)
-    os.close(fd)
-    tmp_video = Path(tmp_name)
+    pending = PendingFile(video, ".avi")
     writer = cv2.VideoWriter(
-        str(tmp_video), cv2.VideoWriter_fourcc(*FOURCC), fps, (config.width, config.height)
+        str(pending.tmp),
+        cv2.VideoWriter_fourcc(*FOURCC),
+        fps,
+        (config.width, config.height),
     )
     try:
         if not writer.isOpened():
@@ -98,22 +95,9 @@ def make_clip(
             "dark_ink": config.dark_ink,
             "frames": records,
         }
-        _write_text_atomic(truth_path, json.dumps(truth, separators=(",", ":")) + "\n")
-        os.chmod(tmp_video, PUBLISHED_MODE)
-        os.replace(tmp_video, video)
+        write_json(truth_path, truth, compact=True)
+        pending.commit()
     finally:
         writer.release()
-        tmp_video.unlink(missing_ok=True)
+        pending.abort()
     return truth_path
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.chmod(tmp, PUBLISHED_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from edge_runtime._files import PendingFile
 from edge_runtime.errors import MissingDependencyError
 
 if TYPE_CHECKING:
@@ -37,30 +36,27 @@ class JsonLines:
 
     def __init__(self, path: Path | None, stream: IO[str]) -> None:
         self.path = path
-        self._tmp: Path | None = None
+        self._pending: PendingFile | None = None
         if path is None:
             self._out = stream
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.chmod(name, 0o644)
-        self._tmp = Path(name)
-        self._out = os.fdopen(fd, "w", encoding="utf-8")
+        self._pending = PendingFile(path)
+        self._out = open(self._pending.tmp, "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, record: dict[str, Any]) -> None:
         self._out.write(json.dumps(record, separators=(", ", ": ")) + "\n")
-        if self._tmp is None:
+        if self._pending is None:
             self._out.flush()
 
     def close(self, commit: bool) -> None:
-        if self._tmp is None:
+        pending, self._pending = self._pending, None
+        if pending is None:
             return
         self._out.close()
-        if commit and self.path is not None:
-            os.replace(self._tmp, self.path)
+        if commit:
+            pending.commit()
         else:
-            self._tmp.unlink(missing_ok=True)
-        self._tmp = None
+            pending.abort()
 
 
 def reading_dict(reading: Any) -> dict[str, Any]:

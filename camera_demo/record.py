@@ -8,13 +8,12 @@ name asked for, nor replaces a good one. ``.mp4`` is written as MPEG-4 Part 2
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge_runtime._files import PendingFile
 from edge_runtime.errors import SourceError, require
 
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
@@ -42,7 +41,7 @@ class Recorder:
         self.frames = 0
         self._fourcc = FOURCC[suffix]
         self._writer: Any = None
-        self._tmp: Path | None = None
+        self._pending: PendingFile | None = None
         self._size: tuple[int, int] | None = None
 
     def write(self, frame: np.ndarray) -> None:
@@ -55,14 +54,9 @@ class Recorder:
         cv2: Any = require("cv2", "edge")
         size = (frame.shape[1], frame.shape[0])
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent
-            )
-            os.close(fd)
-            self._tmp, self._size = Path(name), size
+            self._pending, self._size = PendingFile(self.path, self.path.suffix), size
             self._writer = cv2.VideoWriter(
-                name, cv2.VideoWriter_fourcc(*self._fourcc), self.fps, size
+                str(self._pending.tmp), cv2.VideoWriter_fourcc(*self._fourcc), self.fps, size
             )
             if not self._writer.isOpened():
                 self.abort()
@@ -79,19 +73,17 @@ class Recorder:
             The video's path, or None when no frame was written (nothing is created).
         """
         writer, self._writer = self._writer, None
-        if writer is None or self._tmp is None:
+        pending, self._pending = self._pending, None
+        if writer is None or pending is None:
             return None
         writer.release()
-        os.chmod(self._tmp, 0o644)  # mkstemp makes it private
-        os.replace(self._tmp, self.path)
-        self._tmp = None
-        return self.path
+        return pending.commit()
 
     def abort(self) -> None:
         """Drop the recording; the target is left untouched."""
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.release()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.abort()

@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from edge_runtime._files import file_mode
 from export import gate
 from export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
 from export.report import Sizes
-from train.artifacts import file_mode
 from train.provenance import file_sha256
 
 TEMP_PREFIX = "."

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge_runtime._files import write_text
 from edge_runtime.errors import ModelFormatError
-from train.artifacts import write_text
 
 if TYPE_CHECKING:
     from train.data import Mnist

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from train.artifacts import save_model, write_json
+from edge_runtime._files import write_json
+from train.artifacts import save_model
 
 if TYPE_CHECKING:
     from train.training import TrainConfig

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from train.artifacts import atomic_write
+from edge_runtime._files import atomic_write
 
 
 def _pyplot() -> Any:

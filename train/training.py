@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from train.artifacts import save_model, write_json
+from edge_runtime._files import write_json
+from train.artifacts import save_model
 from train.checkpoints import (
     CHECKPOINT_DIR,
     checkpoint_callback,

@@ -84,6 +84,6 @@ def camera(
             writable_file(path, option)
     summary = run_camera(config)
     if summary_out is not None:
-        from train.artifacts import write_json
+        from edge_runtime._files import write_json
 
         write_json(summary_out, summary.as_dict())

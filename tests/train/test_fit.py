@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_runtime._files import atomic_write
 from train import training
-from train.artifacts import atomic_write
 from train.evaluate import evaluate_model
 from train.models import Arch, Augmentation, Recipe
 from train.pipeline import make_train_dataset, split_train
