@@ -25,8 +25,9 @@ from camera_demo.capture import Capture
 from camera_demo.outputs import reading_dict
 from camera_demo.overlay import draw_readings
 from camera_demo.sources import OpenCVReader, Source, SourceKind
+from edge_runtime._deps import require
 from edge_runtime.bench import describe_machine, memory_source, rss_bytes
-from edge_runtime.errors import SourceError, require
+from edge_runtime.errors import SourceError
 from edge_runtime.model_file import resolve_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,7 @@ from camera_demo.outputs import JsonLines, Outputs, reading_dict, require_gui
 from camera_demo.sources import FrameReader, Source, open_source, parse_source
 from camera_demo.summary import LatencyStats, RateMeter, RunSummary
 from camera_demo.truth import Scorer, load_truth
-from edge_runtime.errors import require
+from edge_runtime._deps import require
 from edge_runtime.model_file import resolve_model
 
 

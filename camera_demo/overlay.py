@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import require
+from edge_runtime._deps import require
 
 ACCEPTED = (60, 200, 60)  # BGR
 REJECTED = (0, 140, 255)

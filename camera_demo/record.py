@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime._deps import require
 from edge_runtime._files import PendingFile
-from edge_runtime.errors import SourceError, require
+from edge_runtime.errors import SourceError
 
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
 DEFAULT_FPS = 15.0

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import SourceError, require
+from edge_runtime._deps import require
+from edge_runtime.errors import SourceError
 
 BOUNDARY = "frame"
 JPEG_QUALITY = 80

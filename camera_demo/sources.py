@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge_runtime.errors import MissingDependencyError, SourceError, require
+from edge_runtime._deps import require
+from edge_runtime.errors import MissingDependencyError, SourceError
 
 PICAMERA_SIZE = (640, 480)
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ImageError, require
+from edge_runtime._deps import require
+from edge_runtime.errors import ImageError
 
 Box = tuple[int, int, int, int]
 

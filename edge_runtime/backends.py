@@ -20,7 +20,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.errors import MissingDependencyError, ModelFormatError, first_line
+from edge_runtime._deps import first_line
+from edge_runtime.errors import MissingDependencyError, ModelFormatError
 
 
 class Backend(str, Enum):

@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge_runtime.errors import ImageError, require
+from edge_runtime._deps import require
+from edge_runtime.errors import ImageError
 from edge_runtime.preprocess import to_grey, to_mnist
 from edge_runtime.results import DigitReading
 

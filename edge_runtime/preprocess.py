@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ImageError, require
+from edge_runtime._deps import require
+from edge_runtime.errors import ImageError
 
 #: float_input = pixel * scale + offset, for 0-255 pixels of a white-on-black digit.
 NORMALIZATION: dict[str, float] = {"scale": 1.0 / 255.0, "offset": 0.0}

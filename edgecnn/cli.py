@@ -3,8 +3,29 @@
 Each area (train, export, runtime, camera, zoo) contributes its commands from
 ``edgecnn.commands.<area>``; those modules import only typer at import time, so
 ``edgecnn --help`` is instant. Every command runs inside one error boundary that
-turns an :class:`edge_runtime.errors.EdgeCNNError` into a one-line message and
-its documented exit code (see ``edge_runtime/errors.py``).
+turns an error into a one-line message and the exit code of its class
+(:data:`EXIT_CODES`; the exception tree itself is ``edge_runtime/errors.py``):
+
+======================  ====  ===================================================
+exception               exit  raised when
+======================  ====  ===================================================
+(success)               0
+EdgeCNNError            1     base class; also any unexpected failure
+(usage)                 2     a bad option value or command line (typer/click,
+                              and ``ValueError`` from a config's validation)
+DatasetError            3     a data file is missing, truncated or malformed
+ModelFormatError        4     a model file is missing, not a model, or truncated
+AccuracyDropError       5     the export gate refused a model: drop > tolerance
+MissingDependencyError  6     an optional package (or interpreter backend) is
+                              not installed; the message names the extra
+ImageError              7     an image file is unreadable or an array has the
+                              wrong rank or dtype
+SourceError             8     a camera / video source cannot be opened, or
+                              ``camera --serve`` cannot listen on its address
+(interrupted)           130   Ctrl-C during train, export, evaluate or bench
+                              (the camera's normal way to stop is Ctrl-C: it
+                              writes its summary and exits 0)
+======================  ====  ===================================================
 """
 
 from __future__ import annotations
@@ -16,11 +37,30 @@ from typing import Any
 
 import typer
 
-from edge_runtime.errors import EdgeCNNError
+from edge_runtime.errors import (
+    AccuracyDropError,
+    DatasetError,
+    EdgeCNNError,
+    ImageError,
+    MissingDependencyError,
+    ModelFormatError,
+    SourceError,
+)
 from edgecnn.commands import camera, export, runtime, train, zoo
 
+FAILURE_EXIT = 1
 USAGE_EXIT = 2
 INTERRUPTED_EXIT = 130
+#: Exception class -> exit code; a subclass gets its nearest listed ancestor's code.
+EXIT_CODES: dict[type[EdgeCNNError], int] = {
+    EdgeCNNError: FAILURE_EXIT,
+    DatasetError: 3,
+    ModelFormatError: 4,
+    AccuracyDropError: 5,
+    MissingDependencyError: 6,
+    ImageError: 7,
+    SourceError: 8,
+}
 
 app = typer.Typer(
     name="edgecnn",
@@ -54,6 +94,14 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def exit_code(exc: EdgeCNNError) -> int:
+    """The documented exit code of an error: its class's, else its nearest ancestor's."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return FAILURE_EXIT
+
+
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command so that expected failures end in one line and an exit code."""
 
@@ -62,7 +110,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except EdgeCNNError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+            raise _fail(str(exc), exit_code(exc)) from None
         except ValueError as exc:  # configuration validation (__post_init__)
             raise _fail(str(exc), USAGE_EXIT) from None
         except KeyboardInterrupt:
@@ -72,7 +120,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             raise _fail(
                 f"unexpected {type(exc).__name__}: {exc} (set EDGECNN_DEBUG=1 for the traceback)",
-                EdgeCNNError.exit_code,
+                FAILURE_EXIT,
             ) from None
 
     return wrapper

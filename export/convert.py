@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ModelFormatError, first_line
+from edge_runtime._deps import first_line
+from edge_runtime.errors import ModelFormatError
 from export.config import IOType, Mode
 from train.models import INPUT_SHAPE, NUM_CLASSES
 from train.tf_env import import_tensorflow, quiet_native

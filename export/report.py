@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.errors import require
+from edge_runtime._deps import require
 from export.gate import Measurement
 
 

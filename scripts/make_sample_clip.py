@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from camera_demo.clip import make_clip
     from edge_runtime.errors import EdgeCNNError
+    from edgecnn.cli import exit_code
     from train.data import load_mnist
 
     try:
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (EdgeCNNError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
+        return exit_code(exc) if isinstance(exc, EdgeCNNError) else 2
     size = args.out.stat().st_size / 1e6
     print(f"wrote {args.out} ({args.frames} frames, {size:.1f} MB) and {truth}")
     return 0

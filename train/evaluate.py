@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ModelFormatError, first_line
+from edge_runtime._deps import first_line
+from edge_runtime.errors import ModelFormatError
 from train.data import load_mnist
 from train.models import NUM_CLASSES
 

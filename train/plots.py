@@ -16,7 +16,7 @@ from edge_runtime._files import atomic_write
 
 
 def _pyplot() -> Any:
-    from edge_runtime.errors import require
+    from edge_runtime._deps import require
 
     matplotlib: Any = require("matplotlib", "train")
     matplotlib.use("Agg", force=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edge_runtime.errors import require
+from edge_runtime._deps import require
 
 Variant = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 

@@ -67,7 +67,7 @@ def quiet_native() -> Iterator[None]:
 
 def import_tensorflow() -> Any:
     """Import TensorFlow quietly (its import logs a screenful of notices)."""
-    from edge_runtime.errors import require
+    from edge_runtime._deps import require
 
     with quiet_native():
         return require("tensorflow", "train")

@@ -282,7 +282,8 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
         MissingDependencyError: --keras given, TensorFlow not installed.
         ModelFormatError: the model is missing or not a Keras zip archive.
     """
-    from edge_runtime.errors import ModelFormatError, require
+    from edge_runtime._deps import require
+    from edge_runtime.errors import ModelFormatError
     from edge_runtime.model_file import find_in_checkout
 
     path = given or find_in_checkout(ARTIFACT_KERAS)

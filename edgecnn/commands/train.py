@@ -2,7 +2,7 @@
 
 Only typer and the standard library at import time; TensorFlow loads inside the
 commands. Errors are raised, not printed: the CLI's error boundary turns them into
-one line and the exit code documented in ``edge_runtime/errors.py``.
+one line and the exit code documented in ``edgecnn/cli.py``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ and the error boundary turns each error class into its documented exit code."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -64,6 +65,20 @@ def test_error_boundary_maps_each_error_to_its_exit_code(exc, code):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
+
+
+def test_a_subclass_gets_its_nearest_ancestors_code_and_the_readme_lists_every_code():
+    from pathlib import Path
+
+    from edgecnn.cli import EXIT_CODES, exit_code
+
+    class DeeperModelError(errors.ModelFormatError):
+        pass
+
+    assert exit_code(DeeperModelError("x")) == 4
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", readme, re.MULTILINE)}
+    assert set(EXIT_CODES.values()) <= documented
 
 
 def test_version():
