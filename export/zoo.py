@@ -56,7 +56,6 @@ def keras_path(arch: str, models_dir: Path = ZOO_DIR) -> Path:
 def single_image_latency(tflite: Path, image: np.ndarray, runs: int = LATENCY_RUNS) -> float:
     """Median microseconds of ``DigitClassifier.predict`` on one 28x28 digit, one thread."""
     from edge_runtime import DigitClassifier
-    from edge_runtime.bench import Latency
 
     with DigitClassifier(tflite, num_threads=1) as classifier:
         for _ in range(20):
@@ -66,7 +65,7 @@ def single_image_latency(tflite: Path, image: np.ndarray, runs: int = LATENCY_RU
             start = time.perf_counter_ns()
             classifier.predict(image)
             samples.append(time.perf_counter_ns() - start)
-    return Latency.of(samples).p50_us
+    return round(float(np.percentile(np.asarray(samples, dtype=np.float64) / 1000.0, 50)), 2)
 
 
 def shifted_accuracies(
@@ -141,7 +140,7 @@ def _pct(value: float) -> str:
 
 def render_markdown(entries: Sequence[ZooEntry]) -> str:
     """The zoo table and the robustness table, as Markdown."""
-    from edge_runtime.bench import describe_machine
+    from train.provenance import describe_machine
 
     lines = [
         "| arch | params | int8 size | float acc | int8 acc | drop (pp) | "

@@ -1,4 +1,4 @@
-"""What produced an artifact: tool versions, when, and checksums of its inputs.
+"""What produced an artifact: tool versions, machine, when, and checksums of its inputs.
 
 ``metrics.json`` (training) and the export sidecar both record these, from here.
 """
@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,3 +41,17 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def describe_machine() -> str:
+    """Architecture, CPU model and core count: what every printed figure was measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith(("model name", "Model")):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.system()}, {cpu}, {os.cpu_count()} cores"

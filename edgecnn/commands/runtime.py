@@ -12,25 +12,16 @@ import json
 import time
 import zipfile
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from edgecnn.bench.config import CAMERA_FRAMES, THREADS_HINT, BackendSet, CameraBenchConfig
+
 app = typer.Typer()
 
 ARTIFACT_KERAS = Path("artifacts/model.keras")
-CAMERA_FRAMES = 2000
-THREADS_HINT = "--threads must list thread counts >= 1, e.g. 1,2"
-
-
-class BackendChoice(str, Enum):
-    """``--backends`` values (mirrors ``edge_runtime.bench.BackendSet``, kept here so
-    --help stays light)."""
-
-    AUTO = "auto"
-    ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -51,25 +42,6 @@ class PredictConfig:
             raise ValueError(f"--min-confidence must be in [0, 1], got {self.min_confidence}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
-
-
-@dataclass(frozen=True)
-class CameraBenchConfig:
-    """Options of ``edgecnn bench --camera``; one field per option."""
-
-    model: Path | None = None
-    threads: int = 1
-    frames: int = CAMERA_FRAMES
-    soak: int = 0
-    json: bool = False
-
-    def __post_init__(self) -> None:
-        if self.threads < 1:
-            raise ValueError(THREADS_HINT)
-        if self.frames < 1:
-            raise ValueError(f"--frames must be >= 1, got {self.frames}")
-        if self.soak and self.soak < 2:  # the soak compares memory after 1 frame and at the end
-            raise ValueError(f"--soak must be 0 (off) or >= 2 frames, got {self.soak}")
 
 
 def resolve_model(model: Path | None) -> Path:
@@ -170,8 +142,8 @@ def bench(
         help="Comma-separated interpreter thread counts (default: 1,2; with --camera "
         "one count, default 1).",
     ),
-    backends: BackendChoice = typer.Option(
-        BackendChoice.AUTO, help="auto (the one auto picks) or all (every one installed)."
+    backends: BackendSet = typer.Option(
+        BackendSet.AUTO, help="auto (the one auto picks) or all (every one installed)."
     ),
     runs: int = typer.Option(500, help="Single-image calls timed per configuration."),
     batch: int = typer.Option(64, help="Images per batched call."),
@@ -212,14 +184,14 @@ def bench(
     for name, value in (("--frames", frames), ("--soak", soak)):
         if value is not None:
             raise ValueError(f"{name} needs --camera")
-    from edge_runtime.bench import BenchConfig, format_report, run_bench
+    from edgecnn.bench.runtime import BenchConfig, format_report, run_bench
 
     counts = parse_threads("1,2" if threads is None else threads)
     config = BenchConfig(
         model=resolve_model(model),
         keras=keras,
         threads=counts,
-        backends=backends.value,
+        backends=backends,
         runs=runs,
         batch=batch,
     )
@@ -236,7 +208,7 @@ def bench(
 
 
 def _camera_bench(config: CameraBenchConfig) -> None:
-    from camera_demo.bench import format_camera_report, run_camera_bench, run_soak
+    from edgecnn.bench.camera import format_camera_report, run_camera_bench, run_soak
 
     path = resolve_model(config.model)
     result: dict[str, Any] = {
@@ -302,7 +274,7 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
 
 def _measure_keras(path: Path, config: Any) -> Any:
     """The Keras float model's figures (TensorFlow, eager calls)."""
-    from edge_runtime.bench import measure_float_model
+    from edgecnn.bench.runtime import measure_float_model
     from train.evaluate import load_keras_model
     from train.tf_env import import_tensorflow
 

@@ -47,10 +47,10 @@ def test_the_clip_reads_back_with_a_truth_entry_per_frame(short_clip):
             assert 8 < h <= 125  # 60-120 px tall digits (a rotated one a little more)
 
 
-def test_the_same_seed_makes_the_same_clip(tmp_path, mnist):
+def test_the_same_seed_makes_the_same_clip(tmp_path, mnist_test):
     a, b, c = tmp_path / "a.avi", tmp_path / "b.avi", tmp_path / "c.avi"
     for path, seed in ((a, 3), (b, 3), (c, 4)):
-        make_clip(mnist.test_images, mnist.test_labels, path, frames=6, seed=seed)
+        make_clip(*mnist_test, path, frames=6, seed=seed)
     truth = [json.loads(p.with_suffix(".json").read_text())["frames"] for p in (a, b, c)]
     assert truth[0] == truth[1] != truth[2]
     assert a.read_bytes() == b.read_bytes()
@@ -64,9 +64,9 @@ def test_the_same_seed_makes_the_same_clip(tmp_path, mnist):
     ]
 
 
-def test_only_avi_is_accepted(tmp_path, mnist):
+def test_only_avi_is_accepted(tmp_path, mnist_test):
     with pytest.raises(ValueError, match="avi"):
-        make_clip(mnist.test_images, mnist.test_labels, tmp_path / "x.mp4", frames=2)
+        make_clip(*mnist_test, tmp_path / "x.mp4", frames=2)
 
 
 def test_the_script_writes_a_clip(tmp_path):

@@ -1,46 +1,14 @@
-"""Fixtures of the runtime tests: the bundled model, MNIST test digits, made-up photos.
-
-The MNIST test set is parsed straight from the bundled idx files (16-byte and 8-byte
-headers) so these tests do not depend on the train area.
-"""
+"""Fixtures of the runtime tests: a classifier and made-up photos (the model and the
+MNIST test digits come from the conftest.py at the top)."""
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "data" / "models" / "seed_int8.tflite"
-MNIST_DIR = REPO / "data" / "mnist"
-
-
-def _idx(name: str, offset: int) -> np.ndarray:
-    path = MNIST_DIR / name
-    if not path.is_file():
-        pytest.fail(f"bundled MNIST file {path} is missing")
-    with gzip.open(path) as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-
-
-@pytest.fixture(scope="session")
-def model_path() -> Path:
-    """The bundled int8 seed model (data/models/seed_int8.tflite, with its sidecar)."""
-    if not MODEL.is_file():
-        pytest.fail(f"the bundled model {MODEL} is missing")
-    return MODEL
-
-
-@pytest.fixture(scope="session")
-def mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 (10000, 28, 28), labels uint8 (10000,)) of the MNIST test set."""
-    images = _idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    labels = _idx("t10k-labels-idx1-ubyte.gz", 8)
-    return images, labels
 
 
 @pytest.fixture(scope="session")

@@ -303,7 +303,7 @@ def test_bench_backends_is_a_choice(model_path):
 def test_bench_refuses_a_keras_file_that_is_not_keras_before_timing(
     model_path, tmp_path, monkeypatch
 ):
-    from edge_runtime import bench as runtime_bench
+    from edgecnn.bench import runtime as runtime_bench
 
     def no_timing(config):
         raise AssertionError("the TFLite runs started before --keras was checked")

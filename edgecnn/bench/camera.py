@@ -5,16 +5,11 @@ frames (decoded into memory first, so decoding is not timed) with one interprete
 thread and one OpenCV thread. ``run_soak`` runs the whole camera pipeline (capture
 thread, find, classify, draw, JSON) over many thousands of frames of a file, looped,
 and reports the process's memory at the start and the end.
-
-    python -m camera_demo.bench [--model M] [--frames 2000] [--soak 20000] [--cpu 0]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,11 +21,12 @@ from camera_demo.outputs import reading_dict
 from camera_demo.overlay import draw_readings
 from camera_demo.sources import OpenCVReader, Source, SourceKind
 from edge_runtime._deps import require
-from edge_runtime.bench import describe_machine, memory_source, rss_bytes
 from edge_runtime.errors import SourceError
 from edge_runtime.model_file import resolve_model
+from edgecnn.bench.memory import memory_source, rss_mb
+from train.provenance import describe_machine
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO_ROOT / "data" / "samples" / "digits_clip.avi"
 # A Raspberry Pi 4's Cortex-A72 (1.5-1.8 GHz) does roughly a fifth to a tenth of the
 # work of one core of a current x86 server per second on this kind of code
@@ -215,11 +211,6 @@ def run_soak(
     }
 
 
-def rss_mb() -> float:
-    """This process's resident memory in MB."""
-    return rss_bytes() / 1e6
-
-
 def format_camera_report(result: dict[str, Any]) -> str:
     """The camera benchmark (and soak, if run) as readable lines."""
     b = result["bench"]
@@ -243,37 +234,3 @@ def format_camera_report(result: dict[str, Any]) -> str:
             f"{s['memory_probe']})"
         )
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print the camera benchmark (and, with --soak, the memory soak)."""
-    parser = argparse.ArgumentParser(prog="python -m camera_demo.bench", description=__doc__)
-    parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--clip", type=Path, default=None)
-    parser.add_argument("--frames", type=int, default=2000, help="frames to time")
-    parser.add_argument(
-        "--soak",
-        type=int,
-        default=0,
-        metavar="N",
-        help="also run the soak over N frames (e.g. 20000)",
-    )
-    parser.add_argument(
-        "--cpu", type=int, default=None, help="pin the process to this CPU core (Linux)"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    if args.cpu is not None:
-        os.sched_setaffinity(0, {args.cpu})
-    result: dict[str, Any] = {"bench": run_camera_bench(args.model, args.frames, clip=args.clip)}
-    if args.soak:
-        result["soak"] = run_soak(args.model, args.soak, clip=args.clip)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(format_camera_report(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

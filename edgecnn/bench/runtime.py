@@ -1,4 +1,4 @@
-"""Measurements behind ``edgecnn bench``: the runtime against the raw interpreter.
+"""``edgecnn bench``: the runtime against the raw interpreter.
 
 For each backend and thread count the same model is loaded twice: once as a
 :class:`DigitClassifier`, once as a bare interpreter. "Raw" is the least any caller
@@ -12,13 +12,10 @@ ratios are what this is for.
 
 from __future__ import annotations
 
-import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -34,43 +31,13 @@ from edge_runtime.backends import (
 )
 from edge_runtime.classifier import DigitClassifier
 from edge_runtime.model_file import check_tflite_file
+from edgecnn.bench.config import BackendSet, BenchConfig
+from edgecnn.bench.memory import memory_source, rss_bytes
+from train.provenance import describe_machine
 
 LATENCY_RATIO_MAX = 1.3
 THROUGHPUT_RATIO_MIN = 0.9
 WARMUP = 50
-
-
-class BackendSet(str, Enum):
-    """Which backends to bench: the one ``auto`` picks, or every one installed."""
-
-    AUTO = "auto"
-    ALL = "all"
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """What ``edgecnn bench`` measures; one field per command-line option."""
-
-    model: Path
-    keras: Path | None = None
-    threads: tuple[int, ...] = (1, 2)
-    backends: BackendSet = BackendSet.AUTO
-    runs: int = 500
-    batch: int = 64
-
-    def __post_init__(self) -> None:
-        if self.runs < 10:
-            raise ValueError(f"--runs must be >= 10, got {self.runs}")
-        if self.batch < 1:
-            raise ValueError(f"--batch must be >= 1, got {self.batch}")
-        if not self.threads or any(t < 1 for t in self.threads):
-            raise ValueError("--threads must list thread counts >= 1, e.g. 1,2")
-        choices = [b.value for b in BackendSet]
-        if self.backends not in choices:
-            raise ValueError(
-                f"--backends must be one of {', '.join(choices)}, got {self.backends!r}"
-            )
-        object.__setattr__(self, "backends", BackendSet(self.backends))
 
 
 @dataclass(frozen=True)
@@ -151,20 +118,6 @@ class BenchReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return asdict(self)
-
-
-def describe_machine() -> str:
-    """Architecture, CPU model and core count: what every printed figure was measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith(("model name", "Model")):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{platform.machine()} {platform.system()}, {cpu}, {os.cpu_count()} cores"
 
 
 def sample_digit() -> np.ndarray:
@@ -355,35 +308,6 @@ def measure_float_model(
         single=Latency.of(single),
         batch_images_per_s=round(batch / (float(np.median(batched)) / 1e9), 1),
     )
-
-
-def memory_source() -> str:
-    """How :func:`rss_bytes` measures: say it beside every memory figure."""
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        if os.path.exists("/proc/self/statm"):
-            return "/proc/self/statm RSS"
-        return "getrusage peak RSS (install edgecnn[bench] for psutil)"
-    return "psutil RSS"
-
-
-def rss_bytes() -> int:
-    """This process's resident memory now (psutil, else /proc, else the peak so far)."""
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak if sys.platform == "darwin" else peak * 1024)  # KiB on Linux
 
 
 def format_report(report: BenchReport) -> str:

@@ -1,11 +1,11 @@
 """The camera benchmark and the soak report figures (small runs; the real figures come
-from `python -m camera_demo.bench`)."""
+from `edgecnn bench --camera`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from camera_demo.bench import run_camera_bench, run_soak
+from edgecnn.bench.camera import format_camera_report, run_camera_bench, run_soak
 
 pytest.importorskip("cv2")
 
@@ -32,12 +32,11 @@ def test_soak_loops_the_file_and_reports_memory(short_clip, model_path):
     )
 
 
-def test_bench_main_prints_figures(short_clip, model_path, capsys):
-    from camera_demo.bench import main
-
-    assert main(["--model", str(model_path), "--clip", str(short_clip), "--frames", "10"]) == 0
-    out = capsys.readouterr().out
-    assert "FPS mean" in out and "Raspberry Pi 4 estimate" in out
+def test_the_report_prints_the_figures(short_clip, model_path):
+    result = {"bench": run_camera_bench(model_path, frames=10, clip=short_clip, warmup=1)}
+    out = format_camera_report(result)
+    assert out.startswith("camera bench: 640x480, 10 frames, up to ")
+    assert "FPS mean" in out and "Raspberry Pi 4 estimate" in out and "soak" not in out
 
 
 def test_edgecnn_bench_camera_prints_fps_and_soak_memory(model_path):

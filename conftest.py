@@ -1,0 +1,52 @@
+"""Fixtures every test area shares: the bundled model, MNIST test digits, a short clip.
+
+The MNIST test set is parsed straight from the bundled idx files (16-byte and 8-byte
+headers), so the runtime and camera tests need neither TensorFlow nor the train area.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent
+MODEL = REPO / "data" / "models" / "seed_int8.tflite"
+MNIST_DIR = REPO / "data" / "mnist"
+
+
+def _idx(name: str, offset: int) -> np.ndarray:
+    path = MNIST_DIR / name
+    if not path.is_file():
+        pytest.fail(f"bundled MNIST file {path} is missing")
+    with gzip.open(path) as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The bundled int8 seed model (data/models/seed_int8.tflite, with its sidecar)."""
+    if not MODEL.is_file():
+        pytest.fail(f"the bundled model {MODEL} is missing")
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (10000, 28, 28), labels uint8 (10000,)) of the MNIST test set."""
+    images = _idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = _idx("t10k-labels-idx1-ubyte.gz", 8)
+    return images, labels
+
+
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory, mnist_test) -> Path:
+    """A 30-frame clip (3 of them empty) with its truth file beside it."""
+    pytest.importorskip("cv2")
+    from camera_demo.clip import make_clip
+
+    video = tmp_path_factory.mktemp("clip") / "short.avi"
+    make_clip(*mnist_test, video, frames=30, seed=7)
+    return video
