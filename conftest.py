@@ -45,7 +45,7 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
 def short_clip(tmp_path_factory, mnist_test) -> Path:
     """A 30-frame clip (3 of them empty) with its truth file beside it."""
     pytest.importorskip("cv2")
-    from camera_demo.clip import make_clip
+    from tools.clip import make_clip
 
     video = tmp_path_factory.mktemp("clip") / "short.avi"
     make_clip(*mnist_test, video, frames=30, seed=7)

@@ -6,7 +6,8 @@ Modules, each with one job:
 - ``capture``: read frames in a thread (newest frame wins on live sources);
 - ``loop``: the per-frame loop behind ``edgecnn camera``; ``config`` its options;
 - ``overlay``, ``record``, ``server``, ``outputs``: draw, record, stream, log;
-- ``summary`` and ``truth``: the end-of-run figures and accuracy against a truth file;
-- ``synth`` and ``clip``: synthetic frames and the sample clip made of them;
-- ``bench``: processing FPS on one core, and the memory soak.
+- ``summary`` and ``truth``: the end-of-run figures and accuracy against a truth file.
+
+The synthetic clips it is tuned on are made by ``tools/`` (not shipped); its benchmark
+is ``edgecnn bench --camera`` (``edgecnn/bench/camera.py``).
 """

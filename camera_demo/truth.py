@@ -1,6 +1,6 @@
 """Ground truth for a clip, and scoring what the camera read against it.
 
-Truth file (JSON, written by :func:`camera_demo.clip.make_clip`)::
+Truth file (JSON, written by ``tools/clip.py``, make_clip)::
 
     {"schema_version": 1, "video": "digits_clip.avi", "width": 640, "height": 480,
      "fps": 24.0, "seed": 0, "source": "MNIST test set", "dark_ink": true,

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = Path("data/samples/digits_clip.avi")
+# The clip generator lives in tools/, which is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from camera_demo.clip import make_clip
     from edge_runtime.errors import EdgeCNNError
     from edgecnn.cli import exit_code
+    from tools.clip import make_clip
     from train.data import load_mnist
 
     try:

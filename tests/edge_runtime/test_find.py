@@ -1,6 +1,6 @@
 """edge_runtime.find: every digit in a frame found, in order, and read in one batch.
 
-Frames come from camera_demo.synth (MNIST test digits on paper under uneven light,
+Frames come from tools/synth.py (MNIST test digits on paper under uneven light,
 shadows, noise, specks, ruled lines and page edges), whose ground-truth boxes say
 where each digit really is.
 """
@@ -16,9 +16,9 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from camera_demo.synth import SynthConfig, synth_frames  # noqa: E402
 from edge_runtime.errors import ImageError  # noqa: E402
 from edge_runtime.find import FindConfig, Polarity, find_digit_boxes, read_digits  # noqa: E402
+from tools.synth import SynthConfig, synth_frames  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

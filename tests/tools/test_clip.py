@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from camera_demo.clip import make_clip
 from camera_demo.truth import load_truth
+from tools.clip import make_clip
 
 cv2 = pytest.importorskip("cv2")
 

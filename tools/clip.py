@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from camera_demo.synth import SynthConfig, synth_frames
 from camera_demo.truth import TRUTH_SCHEMA_VERSION
 from edge_runtime._deps import require
 from edge_runtime._files import PendingFile, write_json
 from edge_runtime.errors import SourceError
+from tools.synth import SynthConfig, synth_frames
 
 DEFAULT_FPS = 24.0
 FOURCC = "MJPG"
