@@ -32,7 +32,7 @@ from camera_demo.sources import FrameReader, Source, open_source, parse_source
 from camera_demo.summary import LatencyStats, RateMeter, RunSummary
 from camera_demo.truth import Scorer, load_truth
 from edge_runtime._deps import require
-from edge_runtime.model_file import resolve_model
+from edge_runtime.errors import ModelFormatError
 
 
 class CameraApp:
@@ -52,8 +52,7 @@ class CameraApp:
         Args:
             config: the options.
             classifier: an open ``DigitClassifier`` to use (not closed at the end);
-                default: load ``config.model`` (or the default model, see
-                :func:`edge_runtime.model_file.resolve_model`).
+                default: load ``config.model``.
             opener: opens the source (tests pass fakes).
             stdout, stderr: where JSON lines and the summary go (default: sys's).
         """
@@ -95,7 +94,9 @@ class CameraApp:
         if classifier is None:
             from edge_runtime import DigitClassifier
 
-            classifier = DigitClassifier(resolve_model(cfg.model), num_threads=cfg.threads)
+            if cfg.model is None:
+                raise ModelFormatError("no model given to the camera")
+            classifier = DigitClassifier(cfg.model, num_threads=cfg.threads)
         cv2_threads = cv2.getNumThreads()
         if cfg.threads is not None:
             cv2.setNumThreads(cfg.threads)

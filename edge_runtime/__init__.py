@@ -4,7 +4,7 @@ Classify a handwritten digit with an int8 TFLite model on a Raspberry Pi::
 
     from edge_runtime import DigitClassifier
 
-    with DigitClassifier("artifacts/model_int8.tflite") as clf:
+    with DigitClassifier("model_int8.tflite") as clf:
         prediction = clf.predict(image)     # 28x28 MNIST-form, or a photo of one digit
         print(prediction.digit, prediction.confidence)
 

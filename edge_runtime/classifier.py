@@ -51,7 +51,7 @@ class DigitClassifier:
 
     Use as a context manager, or call :meth:`close`::
 
-        with DigitClassifier("artifacts/model_int8.tflite") as clf:
+        with DigitClassifier("model_int8.tflite") as clf:
             print(clf.predict(image).digit)
     """
 

@@ -126,44 +126,6 @@ def _walk(buf: memoryview) -> None:
                 raise _Damaged(f"buffer {i} ends at {offset + length}, past the end")
 
 
-ARTIFACT_MODEL = Path("artifacts/model_int8.tflite")
-BUNDLED_MODEL = Path("data/models/seed_int8.tflite")
-SOURCE_TREE = Path(__file__).resolve().parents[1]
-
-
-def find_in_checkout(relative: Path) -> Path | None:
-    """``relative`` under the working directory, else under the source tree, if it is a file."""
-    for base in (Path.cwd(), SOURCE_TREE):
-        if (base / relative).is_file():
-            return base / relative
-    return None
-
-
-def resolve_model(model: str | Path | None) -> Path:
-    """The model to load: the one given, else the exported one, else the bundled one.
-
-    ``artifacts/model_int8.tflite`` (what ``edgecnn export --int8`` writes) and the
-    bundled ``data/models/seed_int8.tflite`` are looked up in the working directory,
-    then in the source tree, so the commands work from anywhere in a checkout.
-
-    Raises:
-        ModelFormatError: the given model does not exist, or neither default does.
-    """
-    if model is not None:
-        if not Path(model).is_file():
-            raise ModelFormatError(
-                f"{model}: model file not found; run `edgecnn export --int8` or pass --model"
-            )
-        return Path(model)
-    found = find_in_checkout(ARTIFACT_MODEL) or find_in_checkout(BUNDLED_MODEL)
-    if found is not None:
-        return found
-    raise ModelFormatError(
-        f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; "
-        "run `edgecnn export --int8` or pass --model"
-    )
-
-
 def sidecar_path(model_path: str | Path) -> Path:
     """The sidecar JSON that export writes beside a model: ``X.tflite`` -> ``X.json``."""
     return Path(model_path).with_suffix(".json")

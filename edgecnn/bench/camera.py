@@ -22,12 +22,10 @@ from camera_demo.overlay import draw_readings
 from camera_demo.sources import OpenCVReader, Source, SourceKind
 from edge_runtime._deps import require
 from edge_runtime.errors import SourceError
-from edge_runtime.model_file import resolve_model
 from edgecnn.bench.memory import memory_source, rss_mb
+from edgecnn.defaults import resolve_model, sample_clip
 from train.provenance import describe_machine
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CLIP = REPO_ROOT / "data" / "samples" / "digits_clip.avi"
 # A Raspberry Pi 4's Cortex-A72 (1.5-1.8 GHz) does roughly a fifth to a tenth of the
 # work of one core of a current x86 server per second on this kind of code
 # (OpenCV + int8 XNNPACK): an assumption, not a measurement.
@@ -40,7 +38,7 @@ def load_frames(clip: Path | None = None, limit: int | None = None) -> list[np.n
     Raises:
         SourceError: the clip cannot be opened or holds no frame.
     """
-    path = Path(clip or DEFAULT_CLIP)
+    path = Path(clip or sample_clip())
     reader = OpenCVReader(Source(SourceKind.FILE, str(path)))
     frames: list[np.ndarray] = []
     try:
@@ -122,7 +120,7 @@ def run_camera_bench(
             for n in sorted(set(digits.tolist()))
         },
         "model": str(model_path),
-        "clip": str(clip or DEFAULT_CLIP),
+        "clip": str(clip or sample_clip()),
         "cpu": describe_machine(),
         "pi4_fps_estimate": {
             "low": round(fps / PI4_SLOWDOWN[1], 1),
@@ -178,7 +176,7 @@ def run_soak(
 
     if frames < 2 * sample_every or sample_every < 1:
         raise ValueError("need frames >= 2 * sample_every >= 2")
-    source = Source(SourceKind.FILE, str(clip or DEFAULT_CLIP))
+    source = Source(SourceKind.FILE, str(clip or sample_clip()))
     model_path = resolve_model(model)
     samples: list[tuple[int, float]] = [(0, rss_mb())]
     start = time.perf_counter()

@@ -6,6 +6,7 @@ load inside the command.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -82,7 +83,9 @@ def camera(
     ):
         if path is not None:
             writable_file(path, option)
-    summary = run_camera(config)
+    from edgecnn.defaults import resolve_model
+
+    summary = run_camera(dataclasses.replace(config, model=resolve_model(config.model)))
     if summary_out is not None:
         from edge_runtime._files import write_json
 

@@ -18,10 +18,9 @@ from typing import Any
 import typer
 
 from edgecnn.bench.config import CAMERA_FRAMES, THREADS_HINT, BackendSet, CameraBenchConfig
+from edgecnn.defaults import ARTIFACT_KERAS, find_in_checkout, resolve_model
 
 app = typer.Typer()
-
-ARTIFACT_KERAS = Path("artifacts/model.keras")
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,6 @@ class PredictConfig:
             raise ValueError(f"--min-confidence must be in [0, 1], got {self.min_confidence}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
-
-
-def resolve_model(model: Path | None) -> Path:
-    """The given model, else ``artifacts/model_int8.tflite``, else the bundled one."""
-    from edge_runtime.model_file import resolve_model as resolve
-
-    return resolve(model)
 
 
 @app.command()
@@ -256,7 +248,6 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
     """
     from edge_runtime._deps import require
     from edge_runtime.errors import ModelFormatError
-    from edge_runtime.model_file import find_in_checkout
 
     path = given or find_in_checkout(ARTIFACT_KERAS)
     if path is None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edge_runtime import model_file
+from edgecnn import defaults
 from edgecnn.cli import app
 from edgecnn.commands import runtime as runtime_commands
 
@@ -80,12 +80,12 @@ def test_predict_json(model_path, digit_files):
 
 def test_predict_uses_a_default_model_and_names_it(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no artifacts/ here: the repo's model is used
-    assert (model_file.SOURCE_TREE / model_file.BUNDLED_MODEL).is_file()
+    assert (defaults.SOURCE_TREE / defaults.BUNDLED_MODEL).is_file()
     path, label = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"{path}: {label}  confidence " + result.stdout.split()[-1]
-    assert result.stderr == f"model: {model_file.resolve_model(None)}\n"
+    assert result.stderr == f"model: {defaults.resolve_model(None)}\n"
 
 
 def test_predict_names_no_model_it_was_given(model_path, digit_files):
@@ -158,7 +158,7 @@ def test_a_missing_model_exits_4_with_a_hint(digit_files, tmp_path):
 
 def test_no_model_anywhere_exits_4(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(model_file, "SOURCE_TREE", tmp_path)
+    monkeypatch.setattr(defaults, "SOURCE_TREE", tmp_path)
     path, _ = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 4
@@ -346,5 +346,5 @@ def test_bench_camera_names_a_defaulted_model(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["bench", "--camera", "--frames", "20"])
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"model: {model_file.resolve_model(None)}\n"
+    assert result.stderr == f"model: {defaults.resolve_model(None)}\n"
     assert "camera bench:" in result.stdout and "1 thread" in result.stdout
