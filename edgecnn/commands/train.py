@@ -1,4 +1,4 @@
-"""`edgecnn train` and `edgecnn evaluate`: the train area's commands.
+"""`edgecnn train` and `edgecnn evaluate` (MNIST, or real photos with --photos).
 
 Only typer and the standard library at import time; TensorFlow loads inside the
 commands. Errors are raised, not printed: the CLI's error boundary turns them into
@@ -8,8 +8,11 @@ one line and the exit code documented in ``edgecnn/cli.py``.
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -76,15 +79,55 @@ def train(
     typer.echo(f"wrote {', '.join(p.name for p in result.files)} to {result.out}")
 
 
+@dataclass(frozen=True)
+class PhotosConfig:
+    """Options of ``edgecnn evaluate --photos``; one field per option."""
+
+    photos: Path
+    model: Path | None = None
+    draw: Path | None = None
+    json: bool = False
+
+
 @app.command()
 def evaluate(
-    model: Path = typer.Option(..., help="A .keras or .tflite model."),
+    model: Path | None = typer.Option(
+        None,
+        help="A .keras or .tflite model. With --photos a .tflite one (default: "
+        "artifacts/model_int8.tflite, else the bundled one).",
+    ),
     data: Path | None = typer.Option(
         None, help="Dataset whose test split to score (default: the bundled MNIST)."
     ),
+    photos: Path | None = typer.Option(
+        None,
+        "--photos",
+        metavar="DIR",
+        help="Instead: read every photo and digit listed in DIR/manifest.json (the format "
+        "of ../shared/data/real-dev) and score what was read.",
+    ),
+    draw: Path | None = typer.Option(
+        None,
+        "--draw",
+        metavar="OUT",
+        help="With --photos: write each photo to OUT with its boxes (green read, red "
+        "rejected), the truth and what was read drawn on it.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
 ) -> None:
-    """Score a model on the MNIST test split: accuracy, error and per-digit accuracy."""
+    """Score a model on the MNIST test split: accuracy, error and per-digit accuracy.
+
+    With --photos DIR, score reading digits in real photos instead.
+    """
+    if photos is not None:
+        if data is not None:
+            raise ValueError("--data scores MNIST; leave it out with --photos")
+        _evaluate_photos(PhotosConfig(photos, model, draw, as_json))
+        return
+    if draw is not None:
+        raise ValueError("--draw needs --photos DIR")
+    if model is None:
+        raise ValueError("--model is required (or score real photos with --photos DIR)")
     from train.evaluate import evaluate_model
 
     report, source = evaluate_model(model, data)
@@ -100,3 +143,49 @@ def evaluate(
     for digit, (value, count) in enumerate(zip(report.per_class, support, strict=True)):
         shown = "   n/a" if count == 0 else f"{value:7.2%}"
         typer.echo(f"  digit {digit}: {shown}  ({count} images)")
+
+
+def _evaluate_photos(config: PhotosConfig) -> None:
+    """Read and score a set of real photos with a .tflite model through edge_runtime alone
+    (no TensorFlow: a Pi with edgecnn[edge] runs this)."""
+    from edge_runtime import DigitClassifier
+    from edge_runtime.errors import ModelFormatError
+    from edgecnn.defaults import resolve_model
+    from edgecnn.manifest import load_manifest
+    from edgecnn.photos import evaluate_photos, report_lines
+
+    if config.model is not None and config.model.suffix.lower() == ".keras":
+        raise ModelFormatError(
+            f"{config.model}: --photos reads with a .tflite model; "
+            "export one with `edgecnn export --int8`"
+        )
+    items = load_manifest(config.photos)  # a bad set fails before the model loads
+    path = resolve_model(config.model)
+    on_photo = None
+    if config.draw is not None:
+        from edgecnn.photo_draw import write_drawing
+
+        writable_dir(config.draw, "--draw")
+        out = config.draw
+
+        def on_photo(item: Any, image: Any, score: Any) -> None:
+            write_drawing(out, item, image, score)
+
+    progress = _show_progress if sys.stderr.isatty() else None
+    with DigitClassifier(path) as clf:
+        result = evaluate_photos(items, clf, progress, on_photo)
+    if progress is not None:
+        typer.echo("\r\033[K", err=True, nl=False)
+    if config.json:
+        record = {"model": str(path), "photos_dir": str(config.photos), **result.to_dict()}
+        typer.echo(json.dumps(record, indent=2))
+        return
+    typer.echo(f"model: {path}")
+    for line in report_lines(result):
+        typer.echo(line)
+    if config.draw is not None:
+        typer.echo(f"drew {len(result.photos)} photos in {config.draw}")
+
+
+def _show_progress(done: int, total: int, path: str) -> None:
+    typer.echo(f"\r\033[K[{done}/{total}] {path}", err=True, nl=False)
