@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from edge_runtime._files import write_json
 from train.artifacts import save_model
-
-if TYPE_CHECKING:
-    from train.training import TrainConfig
+from train.config import TrainConfig
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"

@@ -18,7 +18,9 @@ def versions() -> dict[str, str]:
     import numpy as np
     import tensorflow as tf
 
-    from edgecnn import __version__
+    # The installed distribution's version, which pyproject takes from edgecnn.__version__
+    # (the one source); read through the runtime, so train never imports the CLI.
+    from edge_runtime import __version__
 
     return {
         "edgecnn": __version__,

@@ -16,7 +16,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,58 +28,13 @@ from train.checkpoints import (
     config_fingerprint,
     read_checkpoint,
 )
+from train.config import TrainConfig
 from train.evaluate import EvalReport, predict_keras, summarize
-from train.models import Arch, Recipe, Schedule, get_architecture
+from train.models import Recipe, Schedule
 from train.pipeline import make_train_dataset, split_train
 from train.provenance import utc_now, versions
 
-MIN_LIMIT = 100
-
 Echo = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything ``edgecnn train`` takes; each field is one command-line option.
-
-    Attributes:
-        arch: architecture name (see :data:`train.models.ARCHITECTURES`).
-        epochs: passes over the data; ``None`` takes the architecture's recipe.
-        batch_size: images per step; ``None`` takes the recipe.
-        seed: fixes weights, data order and augmentation.
-        data: dataset path for :func:`train.data.load_mnist`; ``None`` for the bundled MNIST.
-        out: folder for the artifacts (created if needed).
-        resume: continue from ``<out>/checkpoints`` when a checkpoint is there.
-        limit: train on only the first ``limit`` training images (quick tries, tests).
-    """
-
-    arch: Arch = Arch.SEED
-    epochs: int | None = None
-    batch_size: int | None = None
-    seed: int = 0
-    data: Path | None = None
-    out: Path = Path("artifacts")
-    resume: bool = False
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "arch", get_architecture(self.arch).name)
-        if self.epochs is not None and self.epochs < 1:
-            raise ValueError(f"--epochs must be >= 1, got {self.epochs}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.seed < 0:
-            raise ValueError(f"--seed must be >= 0, got {self.seed}")
-        if self.limit is not None and self.limit < MIN_LIMIT:
-            raise ValueError(f"--limit must be >= {MIN_LIMIT}, got {self.limit}")
-
-    @property
-    def recipe(self) -> Recipe:
-        """The architecture's recipe with this run's epochs and batch size."""
-        base = get_architecture(self.arch).recipe
-        return replace(
-            base, epochs=self.epochs or base.epochs, batch_size=self.batch_size or base.batch_size
-        )
 
 
 @dataclass(frozen=True)

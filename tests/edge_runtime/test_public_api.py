@@ -39,3 +39,11 @@ def test_public_classes_and_functions_have_docstrings():
         value = getattr(edge_runtime, name)
         if callable(value):
             assert (value.__doc__ or "").strip(), f"{name} has no docstring"
+
+
+def test_the_version_has_one_source():
+    from edgecnn import __version__
+
+    # edge_runtime reads the installed distribution, whose version pyproject takes from
+    # edgecnn.__version__: a mismatch means a stale install (pip install -e . again).
+    assert edge_runtime.__version__ == __version__

@@ -1,0 +1,58 @@
+"""The options of a training run, validated: :class:`TrainConfig`.
+
+Its own module, as ``export/config.py`` is for export: the checkpoints and the
+training loop both need it, and neither should import the other to get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from train.models import Arch, Recipe, get_architecture
+
+MIN_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything ``edgecnn train`` takes; each field is one command-line option.
+
+    Attributes:
+        arch: architecture name (see :data:`train.models.ARCHITECTURES`).
+        epochs: passes over the data; ``None`` takes the architecture's recipe.
+        batch_size: images per step; ``None`` takes the recipe.
+        seed: fixes weights, data order and augmentation.
+        data: dataset path for :func:`train.data.load_mnist`; ``None`` for the bundled MNIST.
+        out: folder for the artifacts (created if needed).
+        resume: continue from ``<out>/checkpoints`` when a checkpoint is there.
+        limit: train on only the first ``limit`` training images (quick tries, tests).
+    """
+
+    arch: Arch = Arch.SEED
+    epochs: int | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    data: Path | None = None
+    out: Path = Path("artifacts")
+    resume: bool = False
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arch", get_architecture(self.arch).name)
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"--epochs must be >= 1, got {self.epochs}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {self.seed}")
+        if self.limit is not None and self.limit < MIN_LIMIT:
+            raise ValueError(f"--limit must be >= {MIN_LIMIT}, got {self.limit}")
+
+    @property
+    def recipe(self) -> Recipe:
+        """The architecture's recipe with this run's epochs and batch size."""
+        base = get_architecture(self.arch).recipe
+        return replace(
+            base, epochs=self.epochs or base.epochs, batch_size=self.batch_size or base.batch_size
+        )
