@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from edgecnn.commands.checks import writable_file
+from export.config import IOType, Mode  # the real choices; light (no TensorFlow)
 
 app = typer.Typer()
 
 BAR_WIDTH = 30
-
-
-class IOChoice(str, Enum):
-    """``--io`` values (mirrors ``export.config.IOType``, kept here so --help stays light)."""
-
-    INT8 = "int8"
-    UINT8 = "uint8"
-    FLOAT = "float"
 
 
 class StageConsole:
@@ -77,7 +69,7 @@ def export(
     data: Path | None = typer.Option(
         None, "--data", help="MNIST to use (default: the bundled data/mnist)."
     ),
-    io: IOChoice | None = typer.Option(
+    io: IOType | None = typer.Option(
         None, "--io", help="Input/output dtype (default: int8 for --int8, else float)."
     ),
     check_micro: bool = typer.Option(
@@ -110,12 +102,12 @@ def export(
     config = ExportConfig(
         model=model,
         out=out,
-        mode=chosen[0] if chosen else "int8",
+        mode=Mode(chosen[0]) if chosen else Mode.INT8,
         max_drop=max_drop,
         calibration_samples=calibration_samples,
         calibration_seed=calibration_seed,
         data=data,
-        io=io.value if io is not None else None,
+        io=io,
         check_micro=check_micro,
     )
     writable_file(config.out_path, "--out")

@@ -10,29 +10,21 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from edgecnn.commands.checks import writable_dir
+from train.models import Arch  # the real choices; light (no TensorFlow)
 
 app = typer.Typer()
 
 
-class ArchChoice(str, Enum):
-    """Mirrors ``train.models.Arch`` without importing it (keeps ``--help`` light)."""
-
-    SEED = "seed"
-    TINY = "tiny"
-    LARGE = "large"
-
-
 @app.command()
 def train(
-    arch: ArchChoice = typer.Option(
-        ArchChoice.SEED,
+    arch: Arch = typer.Option(
+        Arch.SEED,
         help="Architecture: seed (the classic "
         "baseline), tiny (microcontrollers) or large (>= 99.6%).",
     ),
@@ -60,12 +52,11 @@ def train(
     ),
 ) -> None:
     """Train a digit CNN on MNIST and write the model, metrics and plots to OUT."""
-    from train.models import Arch
-    from train.training import TrainConfig
+    from train.config import TrainConfig
     from train.training import train as run_training
 
     config = TrainConfig(
-        arch=Arch(arch.value),
+        arch=arch,
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,

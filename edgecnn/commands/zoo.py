@@ -8,15 +8,15 @@ import typer
 
 from edgecnn.commands.checks import writable_dir
 from edgecnn.commands.export import StageConsole
-from edgecnn.commands.train import ArchChoice
+from train.models import Arch
 
 app = typer.Typer()
 
 
 @app.command()
 def zoo(
-    arch: list[ArchChoice] = typer.Option(
-        list(ArchChoice), "--arch", help="Architectures to measure (repeat the option)."
+    arch: list[Arch] = typer.Option(
+        list(Arch), "--arch", help="Architectures to measure (repeat the option)."
     ),
     models_dir: Path | None = typer.Option(
         None,
