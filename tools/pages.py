@@ -316,13 +316,18 @@ class Page:
             raise ValueError("the rows overlap in y; give row_digits instead")
         spans = [_centre_span(r.boxes) for r in self.rows]
         heights = [float(np.median([b[3] for b in r.boxes])) for r in self.rows]
+        # Half a digit height beyond the centres, but never past the midpoint between
+        # two rows: the boundary pixel goes to the row above.
+        mids = [math.floor((a[1] + b[0]) / 2) for a, b in itertools.pairwise(spans)]
         out = []
         for i, (lo, hi) in enumerate(spans):
-            up = 0.5 * heights[i] if i == 0 else 0.45 * (lo - spans[i - 1][1])
-            down = 0.5 * heights[i] if i == len(spans) - 1 else 0.45 * (spans[i + 1][0] - hi)
-            y0 = max(0, math.floor(lo - min(up, 0.5 * heights[i])))
-            y1 = min(self.image.shape[0] - 1, math.ceil(hi + min(down, 0.5 * heights[i])))
-            out.append((y0, y1))
+            y0 = math.floor(lo - 0.5 * heights[i])
+            y1 = math.ceil(hi + 0.5 * heights[i])
+            if i > 0:
+                y0 = max(y0, mids[i - 1] + 1)
+            if i < len(mids):
+                y1 = min(y1, mids[i])
+            out.append((max(0, y0), min(self.image.shape[0] - 1, y1)))
         return out
 
     def manifest_item(self, path: str, seed: int, index: int) -> dict[str, object]:
@@ -468,8 +473,11 @@ def render_page(options: PageOptions, source: DigitSource, rng: np.random.Genera
                 numbers.append("")
         numbers = [n for n in numbers if n]
         out_rows.append(Row("".join(numbers), tuple(bx), tuple(numbers)))
+    # Rows are apart when a band of y lies between their box centres (>= 3 px so that
+    # the integer y ranges can split it).
     apart = all(
-        _centre_span(a.boxes)[1] + 0.25 * min(b[3] for b in a.boxes) < _centre_span(b.boxes)[0]
+        _centre_span(a.boxes)[1] + max(3.0, 0.25 * min(b[3] for b in a.boxes))
+        < _centre_span(b.boxes)[0]
         for a, b in itertools.pairwise(out_rows)
     )
     conditions = _describe(o, rows, edges, hole_side, apart) + said

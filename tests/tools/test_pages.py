@@ -1,0 +1,261 @@
+"""Synthetic page photos: deterministic, truthful, in the real-dev manifest format, and
+readable where they are easy.
+
+MNIST training digits are parsed straight from the bundled IDX files (16- and 8-byte
+headers), so the generator is tested without the train area.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from tools.pages import (  # noqa: E402
+    DigitSource,
+    Ink,
+    Layout,
+    PageOptions,
+    Paper,
+    Sheet,
+    page_rng,
+    render_page,
+    write_set,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+MNIST = REPO / "data" / "mnist"
+MODEL = REPO / "data" / "models" / "seed_int8.tflite"
+SCORER = REPO.parent / "shared" / "tools" / "score_real_photos.py"
+
+
+def _idx(name: str, offset: int) -> np.ndarray:
+    with gzip.open(MNIST / name) as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+
+@pytest.fixture(scope="module")
+def source() -> DigitSource:
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = _idx("train-labels-idx1-ubyte.gz", 8)
+    # A slice keeps the test quick; every digit is in it many times.
+    return DigitSource(images[:6000], labels[:6000])
+
+
+def _decoded(page) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+
+
+def _check_truth(page) -> None:
+    """Rows and boxes that a scorer can rely on."""
+    h, w = page.image.shape[:2]
+    assert page.image.dtype == np.uint8 and page.image.shape == (
+        page.options.height,
+        page.options.width,
+        3,
+    )
+    assert page.rows and all(r.digits for r in page.rows)
+    for row in page.rows:
+        assert row.digits.isdigit() and len(row.boxes) == len(row.digits)
+        assert "".join(row.numbers) == row.digits
+        for x, y, bw, bh in row.boxes:
+            assert x >= 0 and y >= 0 and bw > 0 and bh > 0 and x + bw <= w and y + bh <= h
+    if page.rows_apart:
+        ranges = page.y_ranges()
+        for (y0, y1), row in zip(ranges, page.rows, strict=True):
+            assert all(y0 <= y + bh / 2 <= y1 for _, y, _, bh in row.boxes)
+        for (_, end), (start, _) in itertools.pairwise(ranges):
+            assert end < start, "rows' y ranges overlap"
+    else:
+        with pytest.raises(ValueError):
+            page.y_ranges()
+
+
+def _random_page(source: DigitSource, seed: int, index: int):
+    rng = page_rng(seed, index)
+    return render_page(PageOptions.random(rng), source, rng)
+
+
+def test_same_seed_same_bytes(source: DigitSource) -> None:
+    for index in range(3):
+        first, second = _random_page(source, 4, index), _random_page(source, 4, index)
+        assert first.encode() == second.encode()
+        assert first.rows == second.rows and first.conditions == second.conditions
+    assert _random_page(source, 4, 0).encode() != _random_page(source, 5, 0).encode()
+    a = render_page(PageOptions(), source, page_rng(4, 0))
+    b = render_page(PageOptions(), source, page_rng(4, 1))
+    assert a.encode() != b.encode()
+
+
+OPTION_CASES = [
+    *({"ink": ink} for ink in Ink),
+    *({"paper": paper} for paper in Paper),
+    *({"layout": layout, "rows": 5} for layout in Layout),
+    {"sheet": Sheet.EDGE},
+    {"sheet": Sheet.DESK, "angle_deg": 35.0, "perspective": 0.08, "rows": 3},
+    {"sheet": Sheet.DESK, "angle_deg": -20.0, "perspective": 0.04, "layout": Layout.COLUMN},
+    {"min_height": 15, "max_height": 18, "rows": 5},
+    {"min_height": 380, "max_height": 400, "rows": 1, "height": 480},
+    {"mixed_sizes": True, "min_height": 15, "max_height": 300, "rows": 4, "height": 960},
+    {"stroke": -1.0, "min_height": 150, "max_height": 200, "rows": 1},
+    {"stroke": 1.0, "slant": 0.5},
+    {"letters": True, "rows": 3},
+    {"touching": True},
+    {"holes": True, "sheet": Sheet.DESK, "angle_deg": 10.0},
+    {"holes": True},
+    {"uneven_light": True, "hot_spot": True, "shadow": True, "dim": True},
+    {"blur": 2.0, "noise": 8.0, "jpeg_quality": 40},
+    {"jpeg_quality": None},
+    {"width": 480, "height": 640},
+    {"width": 2048, "height": 1536, "min_height": 60, "max_height": 300},
+]
+
+
+@pytest.mark.parametrize("change", OPTION_CASES, ids=lambda c: ",".join(map(str, c.values())))
+def test_every_option_gives_a_valid_page(source: DigitSource, change: dict) -> None:
+    options = dataclasses.replace(PageOptions(), **change)
+    page = render_page(options, source, page_rng(0, 1))
+    _check_truth(page)
+    assert _decoded(page).shape == page.image.shape
+    for value in change.values():  # the manifest says what was applied
+        if isinstance(value, Ink | Paper):
+            assert value.value in page.conditions
+
+
+def test_options_reject_nonsense() -> None:
+    with pytest.raises(ValueError):
+        PageOptions(rows=0)
+    with pytest.raises(ValueError):
+        PageOptions(min_height=80, max_height=40)
+    with pytest.raises(ValueError):
+        PageOptions(ink="black")  # type: ignore[arg-type]
+
+
+def test_random_pages_are_valid_and_varied(source: DigitSource) -> None:
+    seen = set()
+    for index in range(40):
+        rng = page_rng(9, index)
+        options = PageOptions.random(rng)
+        options = dataclasses.replace(
+            options, width=min(options.width, 1024), height=min(options.height, 768)
+        )
+        options = dataclasses.replace(
+            options,
+            max_height=min(options.max_height, int(0.6 * options.height)),
+            min_height=min(options.min_height, int(0.6 * options.height)),
+        )
+        page = render_page(options, source, rng)
+        _check_truth(page)
+        seen |= {options.ink, options.paper, options.layout, options.sheet}
+    assert len(seen) == len(Ink) + len(Paper) + len(Layout) + len(Sheet)
+
+
+def test_a_sheet_turned_35_degrees_gives_row_digits(source: DigitSource) -> None:
+    options = PageOptions(
+        sheet=Sheet.DESK, angle_deg=35.0, rows=4, layout=Layout.CLOSE_ROWS, height=720, width=960
+    )
+    page = render_page(options, source, page_rng(0, 0))
+    assert not page.rows_apart
+    item = page.manifest_item("pages/x_raw.jpg", 0, 0)
+    assert "rows" not in item and item["row_digits"] == [r.digits for r in page.rows]
+
+
+def _manifest_item_schema(item: dict) -> None:
+    assert item["kind"] == "multi_digit_photo"
+    assert isinstance(item["path"], str) and isinstance(item["conditions"], str)
+    assert item["digits"].isdigit() and len(item["boxes"]) == len(item["digits"])
+    if "rows" in item:
+        assert "".join(r["digits"] for r in item["rows"]) == item["digits"]
+        for r in item["rows"]:
+            y0, y1 = r["y_range"]
+            assert isinstance(y0, int) and isinstance(y1, int) and y0 < y1
+    else:
+        assert "raw" in item["path"], "the shared scorer scores rowless photos as bags by name"
+        assert "".join(item["row_digits"]) == item["digits"]
+
+
+def test_write_set_writes_a_real_dev_manifest(tmp_path: Path, source: DigitSource) -> None:
+    manifest = json.loads(write_set(tmp_path, source, count=6, seed=3).read_text())
+    assert len(manifest["items"]) == 6
+    real = REPO.parent / "shared" / "data" / "real-dev" / "manifest.json"
+    if real.is_file():  # our keys are the real ones, plus boxes, numbers and options
+        real_keys = set().union(
+            *(
+                it
+                for it in json.loads(real.read_text())["items"]
+                if it["kind"] == "multi_digit_photo"
+            )
+        )
+        for item in manifest["items"]:
+            assert {"path", "kind", "digits", "conditions"} <= real_keys & set(item)
+    for item in manifest["items"]:
+        _manifest_item_schema(item)
+        image = cv2.imread(str(tmp_path / item["path"]), cv2.IMREAD_COLOR)
+        assert image is not None
+        h, w = image.shape[:2]
+        assert all(x + bw <= w and y + bh <= h for x, y, bw, bh in item["boxes"])
+    again = tmp_path / "again"
+    write_set(again, source, count=2, seed=3)
+    first = manifest["items"][1]["path"]
+    assert (again / first).read_bytes() == (tmp_path / first).read_bytes()
+
+
+def _rows_read(page, readings) -> tuple[int, int]:
+    """Digits read right in the page's rows, by position after sorting by x."""
+    right = total = 0
+    for row, (y0, y1) in zip(page.rows, page.y_ranges(), strict=True):
+        inrow = sorted(
+            (r for r in readings if y0 <= r.box[1] + r.box[3] / 2 <= y1 and not r.rejected),
+            key=lambda r: r.box[0],
+        )
+        got = "".join(str(r.digit) for r in inrow)
+        if len(got) == len(row.digits):
+            right += sum(a == b for a, b in zip(got, row.digits, strict=True))
+        total += len(row.digits)
+    return right, total
+
+
+def test_the_bundled_model_reads_a_clean_page(source: DigitSource) -> None:
+    """Clean pages are easy: if these fail, either the pages or the reader broke."""
+    from edge_runtime import DigitClassifier
+
+    right = total = 0
+    with DigitClassifier(MODEL) as clf:
+        for index in range(4):
+            page = render_page(PageOptions(), source, page_rng(0, index))
+            got, n = _rows_read(page, clf.read_digits(_decoded(page)))
+            right, total = right + got, total + n
+    assert total > 20
+    assert right >= 0.85 * total, f"read {right} of {total} digits on clean pages"
+
+
+@pytest.mark.skipif(not SCORER.is_file(), reason="../shared/tools/score_real_photos.py is absent")
+def test_the_shared_scorer_scores_a_generated_set(tmp_path: Path, source: DigitSource) -> None:
+    write_set(tmp_path, source, count=5, seed=0)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            str(tmp_path),
+            str(MODEL),
+            "--json",
+            str(tmp_path / "s.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    score = json.loads((tmp_path / "s.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    truth = sum(len(it["digits"]) for it in manifest["items"])
+    assert score["multi"]["truth"] + score["bag"]["truth"] == truth
