@@ -40,8 +40,10 @@ lint: $(STAMP)
 pi-smoke: $(STAMP)
 	bash scripts/pi_smoke.sh
 
+# mypy over the whole tree (pyproject's [tool.mypy] files); --strict on the runtime.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict -p edge_runtime
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .mypy_cache

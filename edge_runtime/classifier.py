@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from edge_runtime import preprocess
 from edge_runtime.backends import Backend, create_interpreter
@@ -150,7 +151,7 @@ class DigitClassifier:
         """The thread count given to the interpreter (None: backend default)."""
         return self._num_threads
 
-    def predict(self, image: Any) -> Prediction:
+    def predict(self, image: npt.ArrayLike) -> Prediction:
         """Classify one digit.
 
         Args:
@@ -191,7 +192,7 @@ class DigitClassifier:
             return Prediction(self._digits[i], probs.item(i), probs)
         return self.predict_batch([image])[0]
 
-    def predict_batch(self, images: Iterable[Any] | np.ndarray) -> list[Prediction]:
+    def predict_batch(self, images: Iterable[npt.ArrayLike] | npt.NDArray[Any]) -> list[Prediction]:
         """Classify many digits with one interpreter invoke (chunked beyond CHUNK).
 
         Args:
@@ -222,7 +223,7 @@ class DigitClassifier:
         labels = [None if b else digits[i] for i, b in zip(best.tolist(), blanks, strict=True)]
         return _predictions(labels, confidence, probs)
 
-    def probabilities(self, images: Any) -> np.ndarray:
+    def probabilities(self, images: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Class probabilities of MNIST-form images: the fast path of evaluation.
 
         Args:

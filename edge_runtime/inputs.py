@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def as_mnist(image: Any) -> np.ndarray | None:
     """One image as a 28x28 MNIST-form array (uint8, or float 0-1), or None when blank."""
     array = preprocess.check_image(np.asarray(image))
     if array.shape == MNIST_SHAPE:
-        return mnist_form(array[np.newaxis])[0]
+        return cast(np.ndarray, mnist_form(array[np.newaxis])[0])
     return preprocess.to_mnist(array)
 
 

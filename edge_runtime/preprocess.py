@@ -11,9 +11,10 @@ pure numpy; ``to_mnist`` needs OpenCV (the ``edge`` extra).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
@@ -43,7 +44,7 @@ SATURATED_FRACTION = 0.6
 SATURATED_LEVEL = 250.0
 
 
-def normalize(images: Any) -> np.ndarray:
+def normalize(images: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """Turn MNIST-form images into the model's float input.
 
     Args:
@@ -67,7 +68,7 @@ def normalize(images: Any) -> np.ndarray:
         out = array.astype(np.float32) * np.float32(NORMALIZATION["scale"])
         if NORMALIZATION["offset"]:
             out += np.float32(NORMALIZATION["offset"])
-        return out
+        return cast(npt.NDArray[np.float32], out)
     if array.dtype.kind == "f":
         check_unit_range(array)
         return array.astype(np.float32, copy=False)
@@ -80,7 +81,9 @@ def check_unit_range(array: np.ndarray) -> None:
         raise ImageError("float images must hold finite values in [0, 1]")
 
 
-def quantize(x: Any, scale: float, zero_point: int, dtype: Any) -> np.ndarray:
+def quantize(
+    x: npt.ArrayLike, scale: float, zero_point: int, dtype: npt.DTypeLike
+) -> npt.NDArray[Any]:
     """Quantize real values the way TFLite does: ``round(x / scale) + zero_point``, clipped.
 
     Rounding is half away from zero, as in TFLite's reference kernels (``TfLiteRound``).
@@ -99,15 +102,16 @@ def quantize(x: Any, scale: float, zero_point: int, dtype: Any) -> np.ndarray:
     info = np.iinfo(dtype)
     v = np.asarray(x, dtype=np.float64) / scale
     q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zero_point
-    return np.clip(q, info.min, info.max).astype(dtype)
+    return cast(npt.NDArray[Any], np.clip(q, info.min, info.max).astype(dtype))
 
 
-def dequantize(q: Any, scale: float, zero_point: int) -> np.ndarray:
+def dequantize(q: npt.ArrayLike, scale: float, zero_point: int) -> npt.NDArray[np.float32]:
     """Real values of quantized ones: ``(q - zero_point) * scale`` as float32."""
-    return (np.asarray(q).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+    real = (np.asarray(q).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+    return cast(npt.NDArray[np.float32], real)
 
 
-def to_grey(image: Any) -> np.ndarray:
+def to_grey(image: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """Any grey/BGR/BGRA image as a 2-D uint8 array.
 
     Integer pixels must be 0-255 (uint16 is scaled down); float pixels 0-1. In a BGRA
@@ -167,7 +171,7 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
     return array.astype(np.uint8)
 
 
-def to_mnist(crop: Any) -> np.ndarray | None:
+def to_mnist(crop: npt.ArrayLike) -> npt.NDArray[np.uint8] | None:
     """Turn a crop of ONE digit into an MNIST-style 28x28 image.
 
     Steps: grey; polarity (MNIST is light ink on dark, so a crop whose border is
@@ -242,7 +246,7 @@ def _lighting(cv2: Any, ink: np.ndarray) -> np.ndarray:
     """
     k = max(3, int(0.3 * max(ink.shape)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    return cast(np.ndarray, cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel))
 
 
 def _level(hist: np.ndarray, fraction: float) -> int:
@@ -258,7 +262,7 @@ def _drop_specks(cv2: Any, mask: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.zeros(n, dtype=bool)
     keep[1:] = areas >= SPECK_FRACTION * areas.max()
-    return keep[labels]
+    return cast(np.ndarray, keep[labels])
 
 
 def _thicken(cv2: Any, digit: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -277,7 +281,7 @@ def _thicken(cv2: Any, digit: np.ndarray, mask: np.ndarray) -> np.ndarray:
     k = max(3, round(target - width) | 1)
     pad = k // 2  # room to grow outwards too
     digit = cv2.copyMakeBorder(digit, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    return cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cast(np.ndarray, cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
 
 
 def _fit(cv2: Any, digit: np.ndarray) -> np.ndarray:
@@ -286,7 +290,7 @@ def _fit(cv2: Any, digit: np.ndarray) -> np.ndarray:
     scale = FIT_SIZE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(digit, size, interpolation=interpolation)
+    return cast(np.ndarray, cv2.resize(digit, size, interpolation=interpolation))
 
 
 def _saturate(digit: np.ndarray) -> np.ndarray:
@@ -299,7 +303,7 @@ def _saturate(digit: np.ndarray) -> np.ndarray:
     if level >= SATURATED_LEVEL:
         return digit
     gain = SATURATED_LEVEL / level
-    return np.clip(digit.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    return cast(np.ndarray, np.clip(digit.astype(np.float32) * gain, 0, 255).astype(np.uint8))
 
 
 def _centre(digit: np.ndarray) -> np.ndarray | None:

@@ -62,7 +62,7 @@ def draw_crops() -> list[np.ndarray]:
 
     rng = np.random.default_rng(0)
     font = cv2.FONT_HERSHEY_SIMPLEX
-    crops = []
+    crops: list[np.ndarray] = []
 
     grey = np.full((96, 80), 210, np.uint8)
     cv2.putText(grey, "7", (12, 80), font, 3.0, 30, 9, cv2.LINE_AA)
