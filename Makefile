@@ -1,13 +1,14 @@
 # Two commands set everything up on a fresh machine with Python >= 3.10:
 #   make run    create .venv, install, train, export int8, benchmark, run the camera demo headless
-#   make test   create/use .venv, lint, type-check the runtime, run the test suite
+#   make test   create/use .venv, lint (style, format, import contracts), type-check, run every test
+#   make test-edge  only the runtime, camera and CLI tests that need no TensorFlow (a Pi can run it)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= artifacts
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pi-smoke clean
+.PHONY: run test test-edge lint typecheck pi-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,18 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
 
+# What a Raspberry Pi with `pip install -e '.[edge]'` (plus pytest and hypothesis) can
+# run: TensorFlow is made unimportable, so a test that needs it fails instead of passing.
+# It installs nothing: it uses the venv that is there (make test installs .[dev]).
+EDGE_TESTS := tests/edge_runtime tests/camera_demo tests/cli tests/golden tests/bench tests/tools
+test-edge:
+	EDGECNN_BLOCK_TENSORFLOW=1 $(BIN)/pytest -q -m "not tensorflow" $(EDGE_TESTS)
+
+# Style, formatting, and the import contracts of pyproject's [tool.importlinter].
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Runs edge_runtime under qemu-aarch64 (-cpu cortex-a72) on a Debian bookworm arm64
 # userland and checks its answers against x86. Also part of `make test`.

@@ -7,10 +7,14 @@ headers), so the runtime and camera tests need neither TensorFlow nor the train 
 from __future__ import annotations
 
 import gzip
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+pytest_plugins = ["pytester"]  # tests/test_harness.py runs pytest on made-up tests
 
 REPO = Path(__file__).resolve().parent
 MODEL = REPO / "data" / "models" / "seed_int8.tflite"
@@ -50,3 +54,55 @@ def short_clip(tmp_path_factory, mnist_test) -> Path:
     video = tmp_path_factory.mktemp("clip") / "short.avi"
     make_clip(*mnist_test, video, frames=30, seed=7)
     return video
+
+
+# --------------------------------------------------------------- test tiers and CI
+
+_OURS_NEEDING_TENSORFLOW = ("tests/train/", "tests/export/", "tests/models/")
+
+if os.environ.get("EDGECNN_BLOCK_TENSORFLOW") == "1":
+    # make test-edge: what a device without TensorFlow has. Any import of it fails loudly.
+    sys.modules["tensorflow"] = None
+    sys.modules["keras"] = None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test of the train and export areas needs TensorFlow."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(_OURS_NEEDING_TENSORFLOW):
+            item.add_marker(pytest.mark.tensorflow)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing_dependency(report: pytest.CollectReport | pytest.TestReport) -> str | None:
+    """The message of a skip made by ``pytest.importorskip``, else None."""
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return None
+    message = str(report.longrepr[2])
+    return message if "could not import" in message else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """In CI a test dependency that is missing fails the run instead of skipping."""
+    report = yield
+    missing = _missing_dependency(report) if _in_ci() else None
+    if missing is not None:
+        report.outcome = "failed"
+        report.longrepr = f"CI: a test dependency is missing ({missing})"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    missing = _missing_dependency(report) if _in_ci() else None
+    if missing is not None:
+        report.outcome = "failed"
+        report.longrepr = f"CI: a test dependency is missing ({missing})"
+    return report

@@ -49,6 +49,7 @@ def test_auto_falls_back_and_finally_names_the_edge_extra(monkeypatch, model_pat
     assert available_backends() == []
 
 
+@pytest.mark.tensorflow
 def test_auto_skips_a_missing_litert(monkeypatch, model_path):
     pytest.importorskip("tensorflow")
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
