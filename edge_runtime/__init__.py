@@ -17,7 +17,7 @@ from edge_runtime import errors
 from edge_runtime.backends import Backend
 from edge_runtime.classifier import DigitClassifier
 from edge_runtime.preprocess import NORMALIZATION, normalize, to_mnist
-from edge_runtime.results import DigitReading, Prediction
+from edge_runtime.results import DigitLine, DigitReading, Prediction
 
 
 def _version() -> str:
@@ -35,6 +35,7 @@ __all__ = [
     "NORMALIZATION",
     "Backend",
     "DigitClassifier",
+    "DigitLine",
     "DigitReading",
     "Prediction",
     "__version__",

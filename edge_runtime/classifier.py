@@ -22,6 +22,7 @@ from edge_runtime import preprocess
 from edge_runtime.backends import Backend, create_interpreter
 from edge_runtime.errors import ImageError, ModelFormatError
 from edge_runtime.find import read_digits as _read_digits
+from edge_runtime.find import read_lines as _read_lines
 from edge_runtime.inputs import (
     INK_LEVEL,
     MNIST_SHAPE,
@@ -37,7 +38,7 @@ from edge_runtime.model_file import (
     derive_metadata,
     read_sidecar,
 )
-from edge_runtime.results import DigitReading, Prediction
+from edge_runtime.results import DigitLine, DigitReading, Prediction
 
 # probabilities() feeds at most this many images per invoke: bounded memory on a
 # 512 MB Pi Zero 2 W, and no slower than bigger batches (measured).
@@ -248,16 +249,30 @@ class DigitClassifier:
         return self._probabilities(mnist_form(array))
 
     def read_digits(self, image: Any, min_confidence: float = 0.7) -> list[DigitReading]:
-        """Find and read every digit in an image, left to right.
+        """Find and read every digit in an image, in reading order.
 
         Args:
             image: a grey/BGR/BGRA image holding one or more digits.
             min_confidence: readings below it come back with ``rejected=True``.
 
         Returns:
-            One reading per digit found, left to right.
+            One reading per digit found: lines top to bottom, each left to right.
         """
         return _read_digits(self, image, min_confidence)
+
+    def read_lines(self, image: Any, min_confidence: float = 0.7) -> list[DigitLine]:
+        """Find and read every digit in an image, as lines of numbers.
+
+        Args:
+            image: a grey/BGR/BGRA image holding one or more digits.
+            min_confidence: readings below it come back with ``rejected=True``.
+
+        Returns:
+            One :class:`DigitLine` per line, top to bottom; each holds its readings
+            left to right and the same grouped into numbers by their spacing
+            (``line.text`` is e.g. ``"12 345"``, with ``?`` for a digit not read).
+        """
+        return _read_lines(self, image, min_confidence)
 
     def close(self) -> None:
         """Release the interpreter; the classifier cannot be used afterwards."""

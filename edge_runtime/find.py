@@ -1,41 +1,55 @@
-"""Find every handwritten digit in a photo or camera frame, and read them.
+"""Find every handwritten digit in a photo or camera frame, and read them in order.
 
-The pipeline, tuned on the sample clip (``data/samples/digits_clip.avi``)::
+The pipeline (numpy + OpenCV only, never TensorFlow)::
 
-    grey -> downscale to 320 px on the long side (speed; digits stay >= 10 px tall)
-         -> polarity: dark ink on paper, or light chalk on a board
-         -> contrast = (paper - pixel) / paper  (paper = grey closing wider than a
-                                                 stroke: flattens gradients and shadows,
-                                                 and a shadow's edge is left alone)
-         -> threshold, remove long ruled lines
-         -> connected components -> merge fragments of one digit (a 5's loose bar)
-         -> keep what is digit-sized and digit-shaped (no specks, lines, page edges,
-            solid blobs, nothing cut by the frame's edge) -> sort left to right
-    read_digits: crop each digit's contrast, masked to its own strokes (a neighbour's
-    stroke never leaks in) -> ``to_mnist`` -> one batched ``probabilities`` call.
+    grey, and on white or grey paper the darkest colour channel (red, blue ink)
+      -> polarity: dark ink on paper, or light chalk on a board
+      -> a sheet on a darker, textured desk? rectify it (perspective, rotation) and
+         look only inside it                                          (page.py)
+      -> ink contrast = (paper - pixel) / paper, paper = a grey closing wider than
+         any stroke, taken at a quarter of the scale (shadows stay paper)
+      -> threshold, remove long ruled lines, connected components, merge the
+         fragments of one digit (a 5's loose bar, a 9's open loop)
+      -> keep what is digit-sized and digit-shaped: no specks, hairlines, solid
+         blobs (holes, stains), strips far bolder than the writing (page edges),
+         dashed edges, nothing cut by the frame
+      -> coarse to fine: a first pass at ``detect_size``; when the digits it finds
+         are small, a second at the scale that makes them ``target_height`` tall
+      -> lines top to bottom, digits left to right; pieces far smaller than their
+         line's digits dropped                                         (lines.py)
+    read: each digit's contrast, masked to its own strokes -> ``to_mnist``; a box
+    wider than one digit is also cut where digits touch (touching.py), and the way
+    of reading it that the model is surest of wins; every crop of the frame goes
+    through one batched ``probabilities`` call.
 
-numpy + OpenCV only (never TensorFlow). About 1-2 ms for a 640x480 frame on one core.
+About 2-3 ms for a 640x480 camera frame on one core of the development machine.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
+from edge_runtime import touching
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
+from edge_runtime.lines import group_lines, split_numbers
+from edge_runtime.page import find_sheet, rectify
 from edge_runtime.preprocess import to_grey, to_mnist
-from edge_runtime.results import DigitReading
+from edge_runtime.results import DigitLine, DigitReading
 
 Box = tuple[int, int, int, int]
-Extent = tuple[int, int, int, int, int]  # x0, y0, x1, y1, ink area
+U8 = npt.NDArray[np.uint8]
 
-# Contrast is relative to the brighter side, but never to less than this (0-255):
-# below it, sensor noise would look like ink.
-DARK_FLOOR = 80
+# Contrast is relative to the paper, but never to less than this (0-255): below it,
+# sensor noise in a dark corner would look like ink.
+DARK_FLOOR = 60
 
 
 class Polarity(str, Enum):
@@ -51,63 +65,79 @@ class FindConfig:
     """Tunables of the digit finder (the defaults are the tuned ones).
 
     Attributes:
-        work_size: images whose long side exceeds this are downscaled to it first
-            (the other tunables are in pixels at this scale).
+        work_size: the finest scale looked at: long side in pixels.
+        detect_size: the first, coarse pass's long side in pixels.
+        target_height: digits found smaller than 3/4 of this (px) at the coarse pass
+            are looked for again at the scale that makes them this tall.
         polarity: ink polarity, or ``auto`` to decide per frame.
-        stroke_max: widest stroke (px at work scale) the paper estimate removes.
         min_contrast: ink must be this much darker than its paper (0-1, relative).
-        min_height: smallest digit height, as a fraction of the work height.
-        max_height: tallest digit height, as a fraction of the work height.
-        max_aspect: widest digit, as width / height.
-        min_relative_height: a digit is at least this fraction of the frame's tallest.
+        min_height: smallest digit height, in pixels at the working scale.
+        max_height: tallest digit height, as a fraction of the working height.
+        max_aspect: widest box (width / height) considered at all.
         max_fill: a box filled more than this (and not thin like a 1) is a blob.
+        max_stroke: a stroke wider than this fraction of its digit's height is a blob.
         margin: crop margin around a digit, as a fraction of its height.
+        find_page: look for a sheet lying on a darker surface and rectify it.
+        split: cut boxes wider than one digit (touching digits) where that reads better.
     """
 
-    work_size: int = 320
+    work_size: int = 1280
+    detect_size: int = 320
+    target_height: int = 32
     polarity: Polarity = Polarity.AUTO
-    stroke_max: int = 21
     min_contrast: float = 0.3
-    min_height: float = 0.045
+    min_height: int = 8
     max_height: float = 0.9
-    max_aspect: float = 2.5
-    min_relative_height: float = 0.3
+    max_aspect: float = 4.0
     max_fill: float = 0.85
+    max_stroke: float = 0.6
     margin: float = 0.15
+    find_page: bool = True
+    split: bool = True
 
     def __post_init__(self) -> None:
-        if self.work_size < 64:
-            raise ValueError(f"work_size must be >= 64, got {self.work_size}")
         if not isinstance(self.polarity, Polarity):
             object.__setattr__(self, "polarity", Polarity(self.polarity))
-        if self.stroke_max < 3:
-            raise ValueError(f"stroke_max must be >= 3, got {self.stroke_max}")
+        if not 64 <= self.detect_size <= self.work_size:
+            raise ValueError("need 64 <= detect_size <= work_size")
+        if self.target_height < 12:
+            raise ValueError(f"target_height must be >= 12, got {self.target_height}")
         if not 0.0 < self.min_contrast < 1.0:
             raise ValueError(f"min_contrast must be in (0, 1), got {self.min_contrast}")
-        if not 0.0 < self.min_height < self.max_height <= 1.0:
-            raise ValueError("need 0 < min_height < max_height <= 1")
-        if not 0.0 <= self.min_relative_height <= 1.0:
-            raise ValueError("min_relative_height must be in [0, 1]")
+        if self.min_height < 3 or not 0.0 < self.max_height <= 1.0:
+            raise ValueError("need min_height >= 3 px and 0 < max_height <= 1")
         if self.max_aspect <= 0 or not 0 < self.max_fill <= 1 or self.margin < 0:
             raise ValueError("max_aspect > 0, 0 < max_fill <= 1 and margin >= 0 are required")
+        if not 0 < self.max_stroke <= 1.0:
+            raise ValueError(f"max_stroke must be in (0, 1], got {self.max_stroke}")
 
 
 DEFAULT_CONFIG = FindConfig()
 
 
 class _Classifier(Protocol):
-    def probabilities(self, images: Any) -> np.ndarray: ...
+    def probabilities(self, images: Any) -> npt.NDArray[np.float32]: ...
 
 
 @dataclass(frozen=True)
-class _Found:
-    """The finder's working state for one frame, kept so crops need no second pass."""
+class _Candidate:
+    box: Box  # at the working scale
+    ids: tuple[int, ...]  # its components in the label image
+    stroke: float  # its widest stroke, px
 
-    boxes: list[Box]  # full-resolution (x, y, w, h), left to right
-    work_boxes: list[Box]  # the same at work scale
-    groups: list[list[int]]  # component labels of each digit
-    contrast: np.ndarray  # uint8 ink contrast at work scale (ink bright)
-    labels: np.ndarray  # component label image at work scale
+
+@dataclass
+class _Found:
+    """One frame's finding, kept so the crops need no second pass."""
+
+    candidates: list[_Candidate]
+    lines: list[list[int]]  # indices into candidates, in reading order
+    contrast: U8  # ink contrast at the working scale
+    labels: npt.NDArray[np.int32]  # component labels at the working scale
+    to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
+
+
+# ------------------------------------------------------------------ public functions
 
 
 def find_digit_boxes(image: Any, config: FindConfig | None = None) -> list[Box]:
@@ -118,13 +148,16 @@ def find_digit_boxes(image: Any, config: FindConfig | None = None) -> list[Box]:
         config: finder tunables; the tuned defaults when None.
 
     Returns:
-        One (x, y, w, h) box per digit, in the image's pixels, left to right.
+        One (x, y, w, h) box per digit, in the image's pixels, in reading order
+        (lines top to bottom, left to right in a line). Touching digits are one box
+        here; :func:`read_digits` cuts them apart.
 
     Raises:
         ImageError: not an image.
         MissingDependencyError: OpenCV is not installed.
     """
-    return _find(image, config or DEFAULT_CONFIG).boxes
+    found = _find(image, config or DEFAULT_CONFIG)
+    return [found.to_image(found.candidates[i].box) for line in found.lines for i in line]
 
 
 def read_digits(
@@ -133,156 +166,355 @@ def read_digits(
     min_confidence: float = 0.7,
     config: FindConfig | None = None,
 ) -> list[DigitReading]:
-    """Find and read every digit in an image, left to right.
+    """Find and read every digit in an image, in reading order.
 
-    All digits are classified with one batched ``classifier.probabilities`` call.
+    All crops are classified with one batched ``classifier.probabilities`` call.
 
     Args:
         classifier: a :class:`edge_runtime.DigitClassifier` (anything with
             ``probabilities((N, 28, 28) uint8) -> (N, 10)``).
-        image: grey, BGR or BGRA frame.
+        image: grey, BGR or BGRA frame or photo.
         min_confidence: readings below it are ``rejected`` with ``digit=None``.
         config: finder tunables; the tuned defaults when None.
 
     Returns:
-        ``DigitReading(digit, confidence, box, rejected)`` per digit, left to right.
+        ``DigitReading(digit, confidence, box, rejected)`` per digit: lines top to
+        bottom, digits left to right in each line.
 
     Raises:
         ImageError: not an image.
         ValueError: min_confidence outside [0, 1].
     """
+    lines = read_lines(classifier, image, min_confidence, config)
+    return [reading for line in lines for reading in line.readings]
+
+
+def read_lines(
+    classifier: _Classifier,
+    image: Any,
+    min_confidence: float = 0.7,
+    config: FindConfig | None = None,
+) -> list[DigitLine]:
+    """Find and read every digit in an image, as lines of numbers.
+
+    Args, errors: as :func:`read_digits`.
+
+    Returns:
+        One :class:`DigitLine` per line, top to bottom: its readings left to right,
+        and the same grouped into numbers by their spacing.
+    """
     if not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
     cfg = config or DEFAULT_CONFIG
     found = _find(image, cfg)
-    if not found.boxes:
+    if not found.candidates:
         return []
-    crops: list[np.ndarray] = []
-    kept: list[Box] = []
-    for box, work_box, group in zip(found.boxes, found.work_boxes, found.groups, strict=True):
-        digit = to_mnist(_crop(found, work_box, group, cfg.margin))
-        if digit is not None:
-            crops.append(digit)
-            kept.append(box)
+    cv2: Any = require("cv2", "edge")
+    crops: list[U8] = []
+    # per candidate: its line, its ways of being read, its width / line height
+    options: list[tuple[int, list[touching.Option], float]] = []
+    for line_no, line in enumerate(found.lines):
+        line_height = float(np.median([found.candidates[i].box[3] for i in line]))
+        for i in line:
+            cand = found.candidates[i]
+            x, y, w, h = cand.box
+            aspect = w / max(1.0, min(h, line_height))
+            opts: list[touching.Option] = []
+            whole = to_mnist(_crop(cv2, found, cand, None, cand.box, cfg.margin))
+            if whole is not None:
+                crops.append(whole)
+                opts.append([(len(crops) - 1, cand.box)])
+            most = touching.most_parts(aspect) if cfg.split else 1
+            if most > 1:
+                ink = np.isin(found.labels[y : y + h, x : x + w], cand.ids)
+                for cuts in touching.cut_sets(ink, most):
+                    parts = touching.parts(ink, cand.box, cuts)
+                    opt: touching.Option = []
+                    for box, selected in parts or []:
+                        piece = to_mnist(_crop(cv2, found, cand, selected, box, cfg.margin))
+                        if piece is None:
+                            break
+                        crops.append(piece)
+                        opt.append((len(crops) - 1, box))
+                    if parts and len(opt) == len(parts):
+                        opts.append(opt)
+            if opts:
+                options.append((line_no, opts, aspect))
     if not crops:
         return []
     probs = np.asarray(classifier.probabilities(np.stack(crops)))
     best = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(best)), best]
-    readings = []
-    for box, digit, conf in zip(kept, best.tolist(), confidence.tolist(), strict=True):
-        ok = conf >= min_confidence
-        readings.append(DigitReading(int(digit) if ok else None, float(conf), box, not ok))
-    return readings
+    confidence = probs[np.arange(len(best)), best].astype(np.float32)
+    chosen: list[list[tuple[int, Box]]] = [[] for _ in found.lines]
+    for line_no, opts, aspect in options:
+        chosen[line_no].extend(touching.choose(opts, confidence, aspect))
+    lines = []
+    for picks in chosen:
+        if not picks:
+            continue
+        readings = []
+        for index, box in picks:
+            conf = float(confidence[index])
+            ok = conf >= min_confidence
+            digit = int(best[index]) if ok else None
+            readings.append(DigitReading(digit, conf, found.to_image(box), not ok))
+        # numbers are told apart at the working scale, where a sheet is upright
+        starts = [*split_numbers([box for _, box in picks]), len(picks)]
+        numbers = tuple(tuple(readings[a:b]) for a, b in itertools.pairwise(starts))
+        lines.append(DigitLine(tuple(readings), numbers))
+    return lines
 
 
-def _grey(image: Any) -> np.ndarray:
-    cv2: Any = require("cv2", "edge")
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.size:
-        if image.ndim == 2:
-            return image
-        if image.ndim == 3 and image.shape[2] == 3:
-            return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # much faster than to_grey's
-    return to_grey(image)  # validates; handles BGRA, float and odd dtypes
+# ------------------------------------------------------------------ finding
 
 
 def _find(image: Any, cfg: FindConfig) -> _Found:
     cv2: Any = require("cv2", "edge")
-    grey = _grey(image)
+    grey, colour = _channels(cv2, image)
     height, width = grey.shape
     if height < 8 or width < 8:
         raise ImageError(f"image too small to hold digits: {width}x{height}")
-    scale = min(1.0, cfg.work_size / max(width, height))
+    sheet = find_sheet(cv2, grey) if cfg.find_page and cfg.polarity is not Polarity.LIGHT else None
+    if sheet is not None:
+        # Polarity is told on the sheet alone: a desk's glints would look like chalk. A
+        # "sheet" holding light ink is the lit part of a board.
+        ys, xs = np.nonzero(sheet.region)
+        f = grey.shape[1] / sheet.region.shape[1]
+        inside = grey[
+            int(ys.min() * f) : int((ys.max() + 1) * f), int(xs.min() * f) : int((xs.max() + 1) * f)
+        ]
+        if inside.size and _is_light_ink(cv2, inside, cfg.polarity):
+            sheet = None
+    light_ink = _is_light_ink(cv2, grey, cfg.polarity) if sheet is None else False
+    if light_ink:
+        colour = None  # chalk is read in grey
+    if sheet is not None and sheet.corners is not None:
+        warped, back = rectify(
+            cv2, [grey] if colour is None else [grey, colour], sheet.corners, cfg.work_size
+        )
+        found = _find_scaled(
+            cv2, warped[0], warped[1] if colour is not None else None, light_ink, None, cfg
+        )
+        inner = found.to_image
+        found.to_image = lambda box: _map_box(cv2, back, inner(box))
+        return found
+    region = None if sheet is None else sheet.region
+    return _find_scaled(cv2, grey, colour, light_ink, region, cfg)
+
+
+def _map_box(cv2: Any, matrix: npt.NDArray[np.float64], box: Box) -> Box:
+    """A rectified sheet's box, as the box around it in the image."""
+    x, y, w, h = box
+    pts = np.array([[[x, y]], [[x + w, y]], [[x + w, y + h]], [[x, y + h]]], np.float32)
+    mapped = cv2.perspectiveTransform(pts, matrix).reshape(4, 2)
+    (x0, y0), (x1, y1) = mapped.min(axis=0), mapped.max(axis=0)
+    return (int(x0), int(y0), max(1, round(float(x1 - x0))), max(1, round(float(y1 - y0))))
+
+
+def _find_scaled(
+    cv2: Any, grey: U8, colour: U8 | None, light_ink: bool, region: U8 | None, cfg: FindConfig
+) -> _Found:
+    """Coarse to fine: small digits are looked for again at a finer scale."""
+    height, width = grey.shape
+    finest = min(1.0, cfg.work_size / max(height, width))
+    scale = min(finest, cfg.detect_size / max(height, width))
+    found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
+    if found.candidates and scale < finest:
+        typical = float(np.median([c.box[3] for c in found.candidates]))
+        if typical < 0.75 * cfg.target_height:
+            finer = min(finest, scale * cfg.target_height / max(typical, 1.0))
+            if finer > 1.2 * scale:
+                found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg)
+    return found
+
+
+def _find_at(
+    cv2: Any,
+    grey: U8,
+    colour: U8 | None,
+    light_ink: bool,
+    region: U8 | None,
+    scale: float,
+    cfg: FindConfig,
+) -> _Found:
+    height, width = grey.shape
     if scale < 1.0:
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        work = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    else:
-        work = grey
-    wh, ww = work.shape
-    contrast = _contrast(cv2, work, _is_light_ink(cv2, work, cfg.polarity), cfg.stroke_max)
-    mask = cv2.threshold(contrast, int(255 * cfg.min_contrast), 255, cv2.THRESH_BINARY)[1]
-    mask = _remove_long_lines(cv2, mask)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    groups = _group(stats, n, wh, ww, cfg)
-    found = []
-    for group in groups:
-        extent = _extent(stats, group)
-        if _digit_like(extent, wh, ww, cfg):
-            x0, y0, x1, y1, _ = extent
-            found.append(((x0, y0, x1 - x0, y1 - y0), sorted(group)))
-    if found:  # a stroke broken off a digit is much shorter than the digits beside it
-        tallest = max(box[3] for box, _ in found)
-        found = [item for item in found if item[0][3] >= cfg.min_relative_height * tallest]
-    found.sort(key=lambda item: item[0][0])
-    inv = 1.0 / scale
-    boxes = [
-        (int(x * inv), int(y * inv), max(1, round(w * inv)), max(1, round(h * inv)))
-        for (x, y, w, h), _ in found
-    ]
-    return _Found(boxes, [b for b, _ in found], [g for _, g in found], contrast, labels)
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        if colour is not None:
+            colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
+    ink = grey
+    if colour is not None:
+        b, g, r = cv2.split(colour)
+        ink = cv2.min(cv2.min(b, g), r)
+    sy, sx = grey.shape[0] / height, grey.shape[1] / width
+    paper_region = None
+    if region is not None:
+        paper_region = cv2.resize(region, grey.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+
+    def to_image(box: Box) -> Box:
+        x, y, w, h = box
+        return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
+
+    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg)
 
 
-def _is_light_ink(cv2: Any, work: np.ndarray, polarity: Polarity) -> bool:
+def _channels(cv2: Any, image: Any) -> tuple[U8, U8 | None]:
+    """Grey, and the colour image when its darkest channel should be read instead.
+
+    On white or grey paper the darkest of B, G and R shows coloured ink (red felt pen,
+    blue ballpoint) far darker than grey does, and black ink as dark; on coloured paper
+    (yellow) that channel is dark on the paper too, so grey it is.
+    """
+    if (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.ndim == 3
+        and image.shape[2] == 3
+        and image.size
+    ):
+        grey: U8 = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        thumb = image[:: max(1, image.shape[0] // 48), :: max(1, image.shape[1] // 64)]
+        pixels = thumb.reshape(-1, 3).astype(np.int32)
+        total = pixels.sum(axis=1)
+        paper = pixels[total >= np.percentile(total, 90)].mean(axis=0)
+        return grey, (image if paper.min() >= 0.85 * paper.max() else None)
+    return to_grey(image), None  # validates; handles BGRA, float and odd dtypes
+
+
+def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
     """Light ink when the thin bright structures outweigh the thin dark ones.
 
-    Measured at a quarter of the work scale with a 3x3 kernel: there strokes are a
-    pixel or two wide while the gaps between them are wider, so the black-hat (thin
-    dark things) and the top-hat (thin bright things) tell ink from paper. A shadow's
-    edge adds to neither. On 2,700 synthetic frames with digits of each polarity it
-    never chose wrong. A frame with no ink may go either way, and the wrong way can
-    see a sliver of paper between a speck and a shadow's edge as a stroke: on 1,000
-    synthetic empty frames of each kind, 9 (paper) and 1 (board) held such a sliver.
+    Measured at a quarter of a 320 px view with a 3x3 kernel: there strokes are a pixel or
+    two wide while the gaps between them are wider, so the black-hat (thin dark
+    things) and the top-hat (thin bright things) tell ink from paper. On 2,700
+    synthetic frames with digits of each polarity it never chose wrong.
     """
     if polarity is not Polarity.AUTO:
         return polarity is Polarity.LIGHT
-    h, w = work.shape
-    small = cv2.resize(work, (max(8, w // 4), max(8, h // 4)), interpolation=cv2.INTER_AREA)
+    h, w = grey.shape
+    f = min(1.0, 320 / max(h, w)) / 4
+    small = cv2.resize(
+        grey, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA
+    )
     kernel = np.ones((3, 3), np.uint8)
     dark = cv2.sumElems(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel))[0]
     light = cv2.sumElems(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel))[0]
     return bool(light > dark)
 
 
-def _contrast(cv2: Any, work: np.ndarray, light_ink: bool, stroke_max: int) -> np.ndarray:
-    """How far each pixel stands out from its background, 0-255 (ink bright).
+def _contrast(cv2: Any, channel: U8, light_ink: bool) -> tuple[U8, U8]:
+    """How far each pixel stands out from its background, 0-255 (ink bright), and the
+    background's level.
 
     The background is a grey closing (dark ink) or opening (light ink) wider than any
-    stroke: it erases the ink but keeps gradients and a shadow's edge, so neither
-    shows up as ink. The difference is divided by the brighter of pixel and
-    background (the paper, or the chalk), so a digit in shadow counts as much as one
-    in light, and the floor keeps sensor noise in dark corners from counting.
+    stroke, taken at a quarter of the scale (cheap, and strokes up to a 15th of the
+    frame fit under it) and brought back up: it erases the ink but keeps gradients
+    and a shadow's edge, so neither looks like ink. The difference is divided by the
+    brighter of pixel and background (the paper, or the chalk), so a digit in shadow
+    counts as much as one in light; the floor keeps sensor noise in dark corners out.
     """
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (stroke_max | 1, stroke_max | 1))
+    h, w = channel.shape
+    q = 4 if min(h, w) >= 64 else 1
+    small = cv2.resize(channel, (max(4, w // q), max(4, h // q)), interpolation=cv2.INTER_AREA)
+    k = max(5, (max(small.shape) // 15) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    background = cv2.morphologyEx(small, cv2.MORPH_OPEN if light_ink else cv2.MORPH_CLOSE, kernel)
+    if q > 1:
+        background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     if light_ink:
-        background = cv2.morphologyEx(work, cv2.MORPH_OPEN, kernel)
-        diff, bright = cv2.subtract(work, background), work
+        background = cv2.min(background, channel)
+        diff, bright = cv2.subtract(channel, background), channel
     else:
-        background = cv2.morphologyEx(work, cv2.MORPH_CLOSE, kernel)
-        diff, bright = cv2.subtract(background, work), background
-    return cv2.divide(diff, cv2.max(bright, DARK_FLOOR), scale=255)
+        background = cv2.max(background, channel)
+        diff, bright = cv2.subtract(background, channel), background
+    return cv2.divide(diff, cv2.max(bright, DARK_FLOOR), scale=255), background
 
 
-def _remove_long_lines(cv2: Any, mask: np.ndarray) -> np.ndarray:
+def _analyse(
+    cv2: Any,
+    channel: U8,
+    light_ink: bool,
+    region: npt.NDArray[np.bool_] | None,
+    to_image: Callable[[Box], Box],
+    cfg: FindConfig,
+) -> _Found:
+    contrast, paper = _contrast(cv2, channel, light_ink)
+    if light_ink:
+        on_paper = np.ones(paper.shape, bool)
+    else:
+        # Ink lies on paper: where the "paper" is far darker than the frame's, it is a
+        # desk, a hole or a dark border.
+        sample = paper[::4, ::4].ravel()
+        rank = int(0.9 * (sample.size - 1))
+        on_paper = paper >= 0.25 * float(np.partition(sample, rank)[rank])
+    if region is not None:
+        on_paper &= region
+    wh, ww = contrast.shape
+    mask = cv2.threshold(contrast, int(255 * cfg.min_contrast), 255, cv2.THRESH_BINARY)[1]
+    mask = _remove_long_lines(cv2, mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    candidates = []
+    for group in _group(stats, n, wh, ww, cfg):
+        box, area = _extent(stats, group)
+        x, y, w, h = box
+        if not _digit_like(box, area, wh, ww, cfg) or not on_paper[y + h // 2, x + w // 2]:
+            continue
+        stroke = _stroke(cv2, labels, group, box)
+        hairline = w < 3 or stroke < 0.04 * h  # a crease, the sliver of an edge
+        if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
+            candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
+    if len(candidates) >= 3:  # a strip or stain is far bolder than the writing around it
+        typical = float(np.median([c.stroke for c in candidates]))
+        candidates = [c for c in candidates if c.stroke <= 2.5 * typical + 1]
+    candidates = _drop_dashed_edges(candidates)
+    kept: list[_Candidate] = []
+    kept_lines: list[list[int]] = []
+    for line in group_lines([c.box for c in candidates]):
+        height = float(np.median([candidates[i].box[3] for i in line]))
+        # a dot, a comma or a stroke broken off is far smaller than the digits beside it
+        keep = [i for i in line if len(line) == 1 or candidates[i].box[3] >= 0.4 * height]
+        kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
+        kept.extend(candidates[i] for i in keep)
+    return _Found(kept, kept_lines, contrast, labels, to_image)
+
+
+def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Drop thin pieces stacked in one column: an edge or a fold broken into dashes."""
+    thin = [c for c in candidates if c.box[2] < 0.25 * c.box[3]]
+    dashed: set[int] = set()
+    for c in thin:
+        centre = c.box[0] + c.box[2] / 2
+        column = [d for d in thin if abs(d.box[0] + d.box[2] / 2 - centre) <= max(2.0, d.box[2])]
+        if len(column) >= 3:
+            dashed.update(id(d) for d in column)
+    return [c for c in candidates if id(c) not in dashed]
+
+
+def _remove_long_lines(cv2: Any, mask: U8) -> U8:
     """Drop ruled lines and long edges: straight runs longer than any digit."""
     h, w = mask.shape
-    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(3, w // 3)), np.uint8))
-    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((max(3, int(h * 0.95)), 1), np.uint8))
-    return cv2.subtract(mask, cv2.max(horizontal, vertical))
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(48, w // 3)), np.uint8))
+    vertical = cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, np.ones((max(48, int(h * 0.95)), 1), np.uint8)
+    )
+    result: U8 = cv2.subtract(mask, cv2.max(horizontal, vertical))
+    return result
 
 
-def _group(stats: np.ndarray, n: int, wh: int, ww: int, cfg: FindConfig) -> list[list[int]]:
+def _group(
+    stats: npt.NDArray[np.int32], n: int, wh: int, ww: int, cfg: FindConfig
+) -> list[list[int]]:
     """Merge the components that are fragments of one digit.
 
-    Fragments of a digit sit above one another, nearly touch side by side, or are a
-    small piece right next to a big one (a 5's loose bar); digits in a row stand
-    side by side with a gap and are of a size, so they stay apart.
+    Fragments of a digit overlap or nearly touch: a small piece beside a big one, or
+    one above the other (a 5's bar, a 9's loop over its tail). Digits of a row stand
+    apart; digits of two rows stand apart vertically and both look like digits.
     """
-    min_h = cfg.min_height * wh
-    speck = max(4.0, 0.02 * min_h * min_h)
     ids = [
         i
         for i in range(1, n)
-        if stats[i, 4] >= speck and stats[i, 3] <= cfg.max_height * wh and stats[i, 2] <= 0.6 * ww
+        if stats[i, 4] >= 6 and stats[i, 3] <= cfg.max_height * wh and stats[i, 2] <= 0.6 * ww
     ]
     parent = {i: i for i in ids}
 
@@ -293,89 +525,122 @@ def _group(stats: np.ndarray, n: int, wh: int, ww: int, cfg: FindConfig) -> list
         return i
 
     boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}
-    for a_pos, a in enumerate(ids):
+    order = sorted(ids, key=lambda i: boxes[i][0])
+    reach = max((boxes[i][3] for i in ids), default=0)
+    for pos, a in enumerate(order):
         ax, ay, aw, ah = boxes[a]
-        for b in ids[a_pos + 1 :]:
+        for b in order[pos + 1 :]:
             bx, by, bw, bh = boxes[b]
+            if bx > ax + aw + reach:
+                break  # sorted by x: nothing further can be near
             x_overlap = min(ax + aw, bx + bw) - max(ax, bx)
             y_overlap = min(ay + ah, by + bh) - max(ay, by)
-            tall = max(ah, bh)
-            stacked = x_overlap >= 0.5 * min(aw, bw) and -y_overlap <= 0.25 * tall
-            touching = y_overlap >= 0.5 * min(ah, bh) and -x_overlap <= max(1.0, 0.04 * tall)
-            if stacked or touching:
+            tall, small = max(ah, bh), min(ah, bh)
+            thin = aw < 0.4 * ah or bw < 0.4 * bh
+            stacked = (
+                x_overlap >= 0.5 * min(aw, bw)
+                and -y_overlap <= 0.25 * tall
+                and (y_overlap > 0 or small <= 0.6 * tall or thin)
+            )
+            beside = (
+                y_overlap >= 0.5 * small
+                and -x_overlap <= max(1.0, 0.04 * tall)
+                and small <= 0.5 * tall
+            )
+            if stacked or beside:
                 parent[root(a)] = root(b)
     groups: dict[int, list[int]] = {}
     for i in ids:
         groups.setdefault(root(i), []).append(i)
-    return _attach_small_pieces(list(groups.values()), stats, wh, ww, cfg)
+    return _attach_fragments(list(groups.values()), stats, wh, ww, cfg)
 
 
-def _attach_small_pieces(
-    groups: list[list[int]], stats: np.ndarray, wh: int, ww: int, cfg: FindConfig
+def _attach_fragments(
+    groups: list[list[int]], stats: npt.NDArray[np.int32], wh: int, ww: int, cfg: FindConfig
 ) -> list[list[int]]:
-    """Join each piece under half a digit's height to the nearest digit it (almost)
-    touches, when that digit, alone and with the piece, is digit-shaped (so a page's
-    edge or a ruled line never swallows the digits beside it)."""
+    """Join each fragment (a flat bar, or a piece under a third of a digit's height) to
+    the nearest digit it (almost) touches, when that digit, alone and with it, is
+    digit-shaped: a 5's bar off to the side, a 7's loose stroke. A small digit beside
+    a big one (not flat, over a third of its height) stays itself."""
     extents = [_extent(stats, g) for g in groups]
-    order = sorted(range(len(groups)), key=lambda k: extents[k][3] - extents[k][1])
+    order = sorted(range(len(groups)), key=lambda k: extents[k][0][3])
     merged_into: set[int] = set()
     for s in order:  # smallest first
-        sx0, sy0, sx1, sy1, s_area = extents[s]
-        best, best_gap = None, 0.0
+        (sx, sy, sw, sh), s_area = extents[s]
+        best, best_gap = -1, 0.0
         for g in range(len(groups)):
             if g == s or g in merged_into:
                 continue
-            gx0, gy0, gx1, gy1, _ = extents[g]
-            if sy1 - sy0 >= 0.5 * (gy1 - gy0) or not _digit_like(extents[g], wh, ww, cfg):
+            (gx, gy, gw, gh), g_area = extents[g]
+            fragment = sh < 0.5 * gh and (sw >= 1.5 * sh or sh < 0.3 * gh)
+            if not fragment or not _digit_like((gx, gy, gw, gh), g_area, wh, ww, cfg):
                 continue
-            gap = max(0, max(gx0, sx0) - min(gx1, sx1), max(gy0, sy0) - min(gy1, sy1))
-            if gap <= 0.2 * (gy1 - gy0) and (best is None or gap < best_gap):
+            gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
+            if gap <= 0.2 * gh and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
-        if best is None:
+        if best < 0:
             continue
-        x0, y0, x1, y1, area = extents[best]
-        union = (min(x0, sx0), min(y0, sy0), max(x1, sx1), max(y1, sy1), area + s_area)
-        if _digit_like(union, wh, ww, cfg):
+        (x, y, w, h), area = extents[best]
+        x0, y0 = min(x, sx), min(y, sy)
+        union = (x0, y0, max(x + w, sx + sw) - x0, max(y + h, sy + sh) - y0)
+        if _digit_like(union, area + s_area, wh, ww, cfg):
             groups[best] = groups[best] + groups[s]
-            extents[best] = union
+            extents[best] = (union, area + s_area)
             merged_into.add(s)
     return [g for k, g in enumerate(groups) if k not in merged_into]
 
 
-def _extent(stats: np.ndarray, group: list[int]) -> Extent:
-    """The bounding box (x0, y0, x1, y1) and ink area of a group of components."""
-    return (
-        min(int(stats[i, 0]) for i in group),
-        min(int(stats[i, 1]) for i in group),
-        max(int(stats[i, 0] + stats[i, 2]) for i in group),
-        max(int(stats[i, 1] + stats[i, 3]) for i in group),
-        sum(int(stats[i, 4]) for i in group),
-    )
+def _extent(stats: npt.NDArray[np.int32], group: list[int]) -> tuple[Box, int]:
+    """The bounding box (x, y, w, h) and ink area of a group of components."""
+    x0 = min(int(stats[i, 0]) for i in group)
+    y0 = min(int(stats[i, 1]) for i in group)
+    x1 = max(int(stats[i, 0] + stats[i, 2]) for i in group)
+    y1 = max(int(stats[i, 1] + stats[i, 3]) for i in group)
+    return (x0, y0, x1 - x0, y1 - y0), sum(int(stats[i, 4]) for i in group)
 
 
-def _digit_like(extent: Extent, wh: int, ww: int, cfg: FindConfig) -> bool:
-    x0, y0, x1, y1, area = extent
-    w, h = x1 - x0, y1 - y0
-    if not cfg.min_height * wh <= h <= cfg.max_height * wh:
+def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:
+    x, y, w, h = box
+    if not cfg.min_height <= h <= cfg.max_height * wh or w > cfg.max_aspect * h:
         return False
-    if w > cfg.max_aspect * h:
-        return False
-    if x0 <= 0 or y0 <= 0 or x1 >= ww or y1 >= wh:  # cut by the frame's edge
+    if x <= 0 or y <= 0 or x + w >= ww or y + h >= wh:  # cut by the frame's edge
         return False
     fill = area / float(w * h)
     thin = w < 0.35 * h  # a 1 may fill its box
-    return fill >= 0.08 and (thin or fill <= cfg.max_fill)
+    return fill >= 0.06 and (thin or fill <= cfg.max_fill)
 
 
-def _crop(found: _Found, box: Box, group: list[int], margin: float) -> np.ndarray:
-    """The digit's contrast with a margin, zero outside its own (slightly grown) strokes."""
+def _stroke(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> float:
+    """The widest stroke of a group: twice its largest inscribed radius, in px."""
+    x, y, w, h = box
+    ink = np.isin(labels[y : y + h, x : x + w], group).astype(np.uint8)
+    ink = cv2.copyMakeBorder(ink, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _crop(
+    cv2: Any, found: _Found, cand: _Candidate, selected: U8 | None, box: Box, margin: float
+) -> U8:
+    """The contrast around ``box`` with a margin, zero outside the digit's own (slightly
+    grown) strokes: all of the candidate's, or ``selected`` (a mask over its box)."""
     x, y, w, h = box
     pad = int(margin * h) + 2
     hh, ww = found.contrast.shape
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(ww, x + w + pad), min(hh, y + h + pad)
-    labels = found.labels[y0:y1, x0:x1]
-    keep = np.isin(labels, group).astype(np.uint8)
-    cv2: Any = require("cv2", "edge")
-    keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # the strokes' soft edges
-    return found.contrast[y0:y1, x0:x1] * keep
+    if selected is None:
+        keep = np.isin(found.labels[y0:y1, x0:x1], cand.ids).astype(np.uint8)
+    else:
+        cx, cy, cw, ch = cand.box
+        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        sx0, sy0, sx1, sy1 = max(x0, cx), max(y0, cy), min(x1, cx + cw), min(y1, cy + ch)
+        keep[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = selected[
+            sy0 - cy : sy1 - cy, sx0 - cx : sx1 - cx
+        ]
+    k = max(3, (h // 12) | 1)  # the strokes' soft edges
+    keep = cv2.dilate(keep, np.ones((k, k), np.uint8))
+    crop: U8 = found.contrast[y0:y1, x0:x1] * keep
+    return crop

@@ -42,3 +42,33 @@ class DigitReading:
     confidence: float
     box: tuple[int, int, int, int]
     rejected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigitLine:
+    """One line of digits found by :meth:`DigitClassifier.read_lines`.
+
+    Attributes:
+        readings: the line's digits, left to right.
+        numbers: the same readings grouped into numbers by their spacing.
+    """
+
+    readings: tuple[DigitReading, ...]
+    numbers: tuple[tuple[DigitReading, ...], ...]
+
+    @property
+    def text(self) -> str:
+        """The line as text: numbers separated by a space, ``?`` for a digit not read."""
+        return " ".join(
+            "".join("?" if r.digit is None else str(r.digit) for r in number)
+            for number in self.numbers
+        )
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(x, y, w, h) around every digit of the line."""
+        x0 = min(r.box[0] for r in self.readings)
+        y0 = min(r.box[1] for r in self.readings)
+        x1 = max(r.box[0] + r.box[2] for r in self.readings)
+        y1 = max(r.box[1] + r.box[3] for r in self.readings)
+        return (x0, y0, x1 - x0, y1 - y0)

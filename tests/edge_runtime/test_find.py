@@ -92,14 +92,16 @@ def test_a_digit_broken_into_pieces_is_one_digit():
     assert y <= 80 and y + h >= 215 and x <= 165 and x + w >= 230
 
 
-def test_grey_bgr_and_bgra_frames_give_the_same_boxes(mnist_test):
+def test_grey_bgr_and_bgra_frames_find_the_same_digits(mnist_test):
     frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     bgra = cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)
-    boxes = find_digit_boxes(frame)
+    boxes = find_digit_boxes(grey)
     assert boxes
-    assert find_digit_boxes(grey) == boxes
-    assert find_digit_boxes(bgra) == boxes
+    assert find_digit_boxes(bgra) == boxes  # BGRA is read in grey
+    # BGR on neutral paper is read in its darkest channel: the same digits, boxes
+    # that may differ by a pixel at the strokes' soft edges
+    assert_boxes_match(find_digit_boxes(frame), boxes)
 
 
 def test_not_an_image_is_an_image_error():

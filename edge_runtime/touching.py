@@ -1,0 +1,127 @@
+"""Cut touching digits apart.
+
+Handwritten digits in a row often touch: a 2's tail runs into the next 0, a 7's bar
+into its neighbour. Their ink is then one component, wider than one digit. The box is
+cut where digits touch, into 2-4 parts, and the model decides: the way of reading it
+(whole, or one of the cuts) whose parts it reads most surely wins, with a margin that
+shrinks as the box gets wider than one digit can be.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations, pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+Box = tuple[int, int, int, int]
+Option = list[tuple[int, Box]]  # a way of reading a box: (crop index, box) per digit
+
+#: A cut goes through a join no longer than this many stroke widths.
+JOIN = 0.8
+#: Boxes narrower than this (width / line height) are never cut.
+MIN_ASPECT = 0.75
+
+
+def most_parts(aspect: float) -> int:
+    """How many digits a box this wide (width / line height) may hold: 1 to 4."""
+    if aspect < MIN_ASPECT:
+        return 1
+    return 2 if aspect < 1.2 else (3 if aspect < 1.9 else 4)
+
+
+def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
+    """Ways to cut a box into 2..``most`` parts where digits touch.
+
+    A cut goes through a column that crosses at most one stroke, and a short one
+    (two touching digits share one join; a 0, a 5 or an 8 is crossed twice or more
+    anywhere inside), at a valley of the column profile, with every part at least an
+    eighth of the box wide.
+
+    Args:
+        ink: the box's ink mask.
+        most: the most parts.
+
+    Returns:
+        Lists of cut columns, fewest cuts first.
+    """
+    w = ink.shape[1]
+    column = ink.astype(np.int16)
+    runs = np.count_nonzero(np.diff(column, axis=0, prepend=0) == 1, axis=0)
+    count = column.sum(axis=0)
+    edge = np.count_nonzero(np.diff(column, axis=0)) + np.count_nonzero(np.diff(column, axis=1))
+    stroke = 2.0 * float(column.sum()) / max(1, edge)  # area / half-perimeter
+    profile = np.convolve(count.astype(np.float64), np.ones(3) / 3, mode="same")
+    lo, hi = max(1, int(0.12 * w)), min(w - 1, int(0.88 * w) + 1)
+    valleys = [
+        c
+        for c in range(lo, hi)
+        if runs[c] <= 1
+        and count[c] <= JOIN * stroke + 1
+        and profile[c] <= profile[c - 1]
+        and profile[c] <= profile[c + 1]
+    ]
+    valleys = sorted(sorted(valleys, key=lambda c: profile[c])[:7])
+    sets = []
+    for k in range(2, most + 1):
+        for cuts in combinations(valleys, k - 1):
+            edges = [0, *cuts, w]
+            if min(b - a for a, b in pairwise(edges)) >= 0.12 * w + 1:
+                sets.append(list(cuts))
+    return sets
+
+
+def parts(
+    ink: npt.NDArray[np.bool_], box: Box, cuts: list[int]
+) -> list[tuple[Box, npt.NDArray[np.uint8]]] | None:
+    """The parts of a box cut at ``cuts``.
+
+    Returns:
+        Per part, its box (in the box's frame of reference, offset by ``box``) and its
+        ink as a 0/1 mask over the whole box; None when a part holds too little ink or
+        is too short to be a digit.
+    """
+    x, y, w, h = box
+    edges = [0, *cuts, w]
+    total = int(ink.sum())
+    out = []
+    for a, b in pairwise(edges):
+        column = ink[:, a:b]
+        rows = np.nonzero(column.any(axis=1))[0]
+        if len(rows) == 0 or int(column.sum()) < 0.05 * total:
+            return None
+        top, bottom = int(rows[0]), int(rows[-1]) + 1
+        if bottom - top < 0.35 * h:
+            return None
+        selected = np.zeros(ink.shape, np.uint8)
+        selected[:, a:b] = column
+        out.append(((x + a, y + top, b - a, bottom - top), selected))
+    return out
+
+
+def choose(options: list[Option], confidence: npt.NDArray[np.float32], aspect: float) -> Option:
+    """The reading of a box: whole, or the cut whose parts are read most surely.
+
+    The wider the box (against its line's height), the less a cut must beat the whole
+    by: a box wider than tall is rarely one digit, and the model is often sure of
+    something even on two touching digits. Scores are geometric means of the parts'
+    confidences; a cut must score at least 0.5.
+
+    Args:
+        options: the whole box first (when it could be cropped), then the cuts.
+        confidence: every crop's top probability.
+        aspect: the box's width / its line's height.
+    """
+    scores = [
+        float(np.exp(np.mean([np.log(max(float(confidence[i]), 1e-6)) for i, _ in opt])))
+        for opt in options
+    ]
+    if len(options) == 1:
+        return options[0]
+    cut = 1 + int(np.argmax(scores[1:]))
+    if len(options[0]) > 1:  # the whole could not be cropped
+        return options[cut]
+    allowance = min(0.4, max(-0.1, 0.5 * (aspect - 1.0)))
+    if scores[cut] >= 0.5 and scores[cut] >= scores[0] - allowance:
+        return options[cut]
+    return options[0]
