@@ -6,9 +6,11 @@ One frame at a time on the caller's thread (capture has its own thread). Outputs
 - JSON lines, one per frame, to ``--json-out`` or (``--headless``) stdout::
 
       {"frame": 12, "timestamp": 1732456800.123, "latency_ms": 1.41,
-       "digits": [{"digit": 7, "confidence": 0.98, "box": [x, y, w, h]}, ...]}
+       "digits": [{"digit": 7, "confidence": 0.98, "box": [x, y, w, h]}, ...],
+       "lines": [{"text": "17 3", "numbers": ["17", "3"], "digits": [0, 1, 2]}, ...]}
 
-  (``digit`` is null for a rejected reading);
+  (``digit`` is null for a rejected reading, ``?`` in the text; ``digits`` holds every
+  line's digits in reading order, lines top to bottom);
 - ``--record OUT.mp4``: the annotated video, renamed into place at the end;
 - ``--serve HOST:PORT``: the annotated MJPEG stream and the latest reading.
 
@@ -27,7 +29,7 @@ from typing import IO, Any
 
 from camera_demo.capture import Capture
 from camera_demo.config import Box, CameraConfig
-from camera_demo.outputs import JsonLines, Outputs, reading_dict, require_gui
+from camera_demo.outputs import JsonLines, Outputs, lines_dicts, reading_dict, require_gui
 from camera_demo.sources import FrameReader, Source, open_source, parse_source
 from camera_demo.summary import LatencyStats, RateMeter, RunSummary
 from camera_demo.truth import Scorer, load_truth
@@ -175,9 +177,10 @@ class CameraApp:
                 first = now if first is None else first
                 image = frame.image
                 region = _roi(image, cfg.roi)
-                readings = classifier.read_digits(region, cfg.min_confidence)
+                lines = classifier.read_lines(region, cfg.min_confidence)
                 if cfg.roi is not None:
-                    readings = [_shift(r, cfg.roi) for r in readings]
+                    lines = [_shift_line(line, cfg.roi) for line in lines]
+                readings = [r for line in lines for r in line.readings]
                 ms = (time.perf_counter() - now) * 1000.0
                 latency.add(ms)
                 fps = meter.tick(now) or fps
@@ -188,6 +191,7 @@ class CameraApp:
                     "timestamp": round(frame.timestamp, 3),
                     "latency_ms": round(ms, 3),
                     "digits": [reading_dict(r) for r in readings],
+                    "lines": lines_dicts(lines),
                 }
                 if draw:
                     draw_readings(image, readings, fps=fps, latency_ms=ms, roi=cfg.roi)
@@ -243,6 +247,14 @@ def _shift(reading: Any, roi: Box) -> Any:
     x, y, w, h = reading.box
     return type(reading)(
         reading.digit, reading.confidence, (x + roi[0], y + roi[1], w, h), reading.rejected
+    )
+
+
+def _shift_line(line: Any, roi: Box) -> Any:
+    """A line read in the region of interest, in the frame's pixels."""
+    return type(line)(
+        tuple(_shift(r, roi) for r in line.readings),
+        tuple(tuple(_shift(r, roi) for r in number) for number in line.numbers),
     )
 
 

@@ -59,6 +59,24 @@ class JsonLines:
             pending.abort()
 
 
+def lines_dicts(lines: Any) -> list[dict[str, Any]]:
+    """Lines of readings as JSON-ready data: each line's text (numbers separated by a
+    space, ``?`` for a digit not read), its numbers, and the indices of its digits in
+    the frame's ``digits`` list (which holds every line's digits in reading order)."""
+    out, start = [], 0
+    for line in lines:
+        count = len(line.readings)
+        out.append(
+            {
+                "text": line.text,
+                "numbers": list(line.number_texts),
+                "digits": list(range(start, start + count)),
+            }
+        )
+        start += count
+    return out
+
+
 def reading_dict(reading: Any) -> dict[str, Any]:
     """One reading as JSON-ready data: digit (None when rejected), confidence, box."""
     return {

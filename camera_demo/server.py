@@ -57,7 +57,13 @@ class LiveFeed:
     def __init__(self, jpeg_quality: int = JPEG_QUALITY) -> None:
         self._cond = threading.Condition()
         self._image: np.ndarray | None = None
-        self._info: dict[str, Any] = {"frame": None, "digits": [], "text": "", "ended": False}
+        self._info: dict[str, Any] = {
+            "frame": None,
+            "digits": [],
+            "lines": [],
+            "text": "",
+            "ended": False,
+        }
         self._seq = 0
         self._jpeg: tuple[int, bytes] = (0, b"")
         self._quality = jpeg_quality
@@ -256,11 +262,23 @@ function show(d) {
   const box = $("digits");
   box.textContent = "";
   if (!d.digits || d.digits.length === 0) { box.textContent = "\\u2013"; }
-  for (const r of d.digits || []) {
-    const span = document.createElement("span");
-    span.textContent = r.digit === null ? "?" : String(r.digit);
-    if (r.digit === null) span.className = "rejected";
-    box.appendChild(span);
+  // one row per line, its numbers apart, an unread digit as an orange "?"
+  const all = (d.digits || []).map((_, i) => i);
+  const lines = d.lines || [{ digits: all, numbers: [all.map(() => "x").join("")] }];
+  for (const line of lines) {
+    const row = document.createElement("div");
+    let k = 0;
+    line.numbers.forEach((number, n) => {
+      if (n > 0) row.appendChild(document.createTextNode(" "));
+      for (let j = 0; j < number.length; j++, k++) {
+        const r = d.digits[line.digits[k]];
+        const span = document.createElement("span");
+        span.textContent = r.digit === null ? "?" : String(r.digit);
+        if (r.digit === null) span.className = "rejected";
+        row.appendChild(span);
+      }
+    });
+    box.appendChild(row);
   }
   const conf = (d.digits || []).map(r => (100 * r.confidence).toFixed(0) + "%");
   $("conf").textContent = conf.join("  ") || "\\u2013";

@@ -135,6 +135,7 @@ class _Found:
     contrast: U8  # ink contrast at the working scale
     labels: npt.NDArray[np.int32]  # component labels at the working scale
     to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
+    small_marks: int = 0  # compact marks shorter than a digit can be read at
 
 
 # ------------------------------------------------------------------ public functions
@@ -319,12 +320,17 @@ def _find_scaled(
     finest = min(1.0, cfg.work_size / max(height, width))
     scale = min(finest, cfg.detect_size / max(height, width))
     found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
-    if found.candidates and scale < finest:
-        typical = float(np.median([c.box[3] for c in found.candidates]))
-        if typical < 0.75 * cfg.target_height:
-            finer = min(finest, scale * cfg.target_height / max(typical, 1.0))
-            if finer > 1.2 * scale:
-                found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg)
+    if scale < finest:
+        if found.candidates:
+            typical = float(np.median([c.box[3] for c in found.candidates]))
+            finer = scale * cfg.target_height / max(typical, 1.0)
+        elif found.small_marks >= 3:  # marks too small to be read here: look closer
+            finer = scale * cfg.target_height / cfg.min_height
+        else:
+            return found
+        finer = min(finest, finer)
+        if finer > 1.3 * scale:
+            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg)
     return found
 
 
@@ -454,6 +460,10 @@ def _analyse(
     mask = cv2.threshold(contrast, int(255 * cfg.min_contrast), 255, cv2.THRESH_BINARY)[1]
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    small_marks = int(
+        np.count_nonzero((heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights))
+    )
     candidates = []
     for group in _group(stats, n, wh, ww, cfg):
         box, area = _extent(stats, group)
@@ -476,7 +486,7 @@ def _analyse(
         keep = [i for i in line if len(line) == 1 or candidates[i].box[3] >= 0.4 * height]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
         kept.extend(candidates[i] for i in keep)
-    return _Found(kept, kept_lines, contrast, labels, to_image)
+    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks)
 
 
 def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:

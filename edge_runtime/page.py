@@ -26,6 +26,8 @@ THUMB_SIZE = 256
 #: Paper is this smooth (local standard deviation / mean, 5x5 at thumbnail scale);
 #: leather, wood grain and a lamp's glint on them are rougher.
 SMOOTH = 0.06
+#: Frames smaller than this (short side, px) are crops: no sheet is looked for.
+MIN_FRAME = 120
 #: The sheet's border left out of the rectified image (fraction of its size).
 INSET = 0.015
 
@@ -57,6 +59,8 @@ def find_sheet(cv2: Any, grey: U8) -> Sheet | None:
         a shadow on the same paper (smooth and not much darker).
     """
     h, w = grey.shape
+    if min(h, w) < MIN_FRAME:
+        return None  # a crop, not a photo of a desk
     s = THUMB_SIZE / max(h, w)
     small = cv2.resize(
         grey, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA
@@ -86,25 +90,32 @@ def find_sheet(cv2: Any, grey: U8) -> Sheet | None:
         return None
     region = (labels == k).astype(np.uint8)
     contours = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
-    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    outline = max(contours, key=cv2.contourArea)
+    filled = float(cv2.contourArea(outline))  # dense writing leaves holes: not counted
+    hull = cv2.convexHull(outline)
     hull_area = float(cv2.contourArea(hull))
-    if area < 0.75 * hull_area:
+    if filled < 0.6 * hull_area:
         return None  # ragged: not one sheet
     mask = np.zeros_like(region)
     cv2.fillPoly(mask, [hull], 1)
     outside = mask == 0
     if not outside.any():
         return None
+    quad = _largest_quad(cv2.approxPolyDP(hull, 0.01 * cv2.arcLength(hull, True), True))
+    sh, sw = small.shape
+    whole = (
+        quad is not None
+        and cv2.contourArea(quad) >= 0.85 * hull_area
+        and not any(x <= 2 or y <= 2 or x >= sw - 3 or y >= sh - 3 for x, y in quad)
+    )
+    if whole and quad is not None:
+        # four straight edges inside the frame: a sheet, whatever lies around it
+        return Sheet(
+            cv2.erode(mask, np.ones((3, 3), np.uint8)), _order_corners(quad / np.float32(s))
+        )
     if float(np.median(rough[outside])) < 0.05 and lo > 0.3 * hi:
         return None  # the "desk" is smooth and not that dark: a shadow on the paper
-    mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
-    quad = _largest_quad(cv2.approxPolyDP(hull, 0.01 * cv2.arcLength(hull, True), True))
-    if quad is None or cv2.contourArea(quad) < 0.9 * hull_area:
-        return Sheet(mask, None)
-    sh, sw = small.shape
-    if any(x <= 2 or y <= 2 or x >= sw - 3 or y >= sh - 3 for x, y in quad):
-        return Sheet(mask, None)  # runs out of the frame: no warp, just its region
-    return Sheet(mask, _order_corners(quad / np.float32(s)))
+    return Sheet(cv2.erode(mask, np.ones((3, 3), np.uint8)), None)  # runs out of the frame
 
 
 def rectify(

@@ -59,7 +59,12 @@ class DigitLine:
     @property
     def text(self) -> str:
         """The line as text: numbers separated by a space, ``?`` for a digit not read."""
-        return " ".join(
+        return " ".join(self.number_texts)
+
+    @property
+    def number_texts(self) -> tuple[str, ...]:
+        """Each number as text, ``?`` for a digit not read."""
+        return tuple(
             "".join("?" if r.digit is None else str(r.digit) for r in number)
             for number in self.numbers
         )

@@ -51,7 +51,9 @@ def predict(
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     all_digits: bool = typer.Option(
-        False, "--all-digits", help="Read every digit in each image, left to right."
+        False,
+        "--all-digits",
+        help="Read every digit in each image: lines top to bottom, numbers apart.",
     ),
     min_confidence: float = typer.Option(0.7, help="Below this a reading is rejected."),
     threads: int | None = typer.Option(None, help="Interpreter threads (default: the backend's)."),
@@ -67,8 +69,8 @@ def predict(
     with DigitClassifier(path, num_threads=config.threads) as clf:
         for image_path, image in zip(config.images, pixels, strict=True):
             if config.all_digits:
-                readings = clf.read_digits(image, config.min_confidence)
-                results.append(_readings_record(image_path, readings))
+                lines = clf.read_lines(image, config.min_confidence)
+                results.append(_readings_record(image_path, lines))
             else:
                 results.append(
                     _prediction_record(image_path, clf.predict(image), config.min_confidence)
@@ -92,7 +94,8 @@ def _prediction_record(path: Path, prediction: Any, min_confidence: float) -> di
     }
 
 
-def _readings_record(path: Path, readings: list[Any]) -> dict[str, Any]:
+def _readings_record(path: Path, lines: list[Any]) -> dict[str, Any]:
+    readings = [r for line in lines for r in line.readings]
     digits = [
         {
             "digit": r.digit,
@@ -103,7 +106,12 @@ def _readings_record(path: Path, readings: list[Any]) -> dict[str, Any]:
         for r in readings
     ]
     text = "".join("?" if r.rejected or r.digit is None else str(r.digit) for r in readings)
-    return {"image": str(path), "text": text, "digits": digits}
+    return {
+        "image": str(path),
+        "text": text,
+        "lines": [line.text for line in lines],
+        "digits": digits,
+    }
 
 
 def _format_record(record: dict[str, Any]) -> str:
@@ -114,7 +122,7 @@ def _format_record(record: dict[str, Any]) -> str:
             f"{'?' if d['rejected'] or d['digit'] is None else d['digit']} {d['confidence']:.2f}"
             for d in record["digits"]
         )
-        return f"{record['image']}: {record['text']}  ({detail})"
+        return f"{record['image']}: {' / '.join(record['lines'])}  ({detail})"
     if record["digit"] is None:
         return f"{record['image']}: no digit"
     flag = "  (below --min-confidence)" if record["rejected"] else ""

@@ -39,13 +39,23 @@ def test_headless_prints_one_json_line_per_frame_and_the_summary_on_stderr(short
     assert len(lines) == len(truth) == summary.frames
     assert [r["frame"] for r in lines] == list(range(len(truth)))
     for record in lines:
-        assert set(record) == {"frame", "timestamp", "latency_ms", "digits"}
+        assert set(record) == {"frame", "timestamp", "latency_ms", "digits", "lines"}
         assert record["latency_ms"] > 0 and record["timestamp"] > 1e9
         for digit in record["digits"]:
             assert set(digit) == {"digit", "confidence", "box"}
             assert digit["digit"] is None or 0 <= digit["digit"] <= 9
             assert 0.0 <= digit["confidence"] <= 1.0
             assert len(digit["box"]) == 4 and all(isinstance(v, int) for v in digit["box"])
+        # every digit sits in exactly one line, in order; a line's text spells its digits
+        indices = [i for line in record["lines"] for i in line["digits"]]
+        assert indices == list(range(len(record["digits"])))
+        for line in record["lines"]:
+            spelled = "".join(
+                "?" if record["digits"][i]["digit"] is None else str(record["digits"][i]["digit"])
+                for i in line["digits"]
+            )
+            assert line["text"].replace(" ", "") == spelled
+            assert " ".join(line["numbers"]) == line["text"]
     assert "frames:" in err and "latency: p50" in err and "dropped frames: 0" in err
     assert "frames:" not in out
     assert summary.dropped == 0 and summary.mean_fps > 0
@@ -104,11 +114,11 @@ class InterruptingClassifier:
     def __init__(self, real, at):
         self.real, self.at, self.calls = real, at, 0
 
-    def read_digits(self, image, min_confidence=0.7):
+    def read_lines(self, image, min_confidence=0.7):
         self.calls += 1
         if self.calls > self.at:
             raise KeyboardInterrupt
-        return self.real.read_digits(image, min_confidence)
+        return self.real.read_lines(image, min_confidence)
 
 
 def test_ctrl_c_still_writes_the_summary_and_finishes_the_recording(
@@ -130,7 +140,7 @@ def test_ctrl_c_still_writes_the_summary_and_finishes_the_recording(
 
 def test_a_failure_mid_run_leaves_no_half_recording(short_clip, tmp_path):
     class Broken:
-        def read_digits(self, image, min_confidence=0.7):
+        def read_lines(self, image, min_confidence=0.7):
             raise RuntimeError("boom")
 
     video = tmp_path / "annotated.mp4"
