@@ -28,9 +28,10 @@ About 2-3 ms for a 640x480 camera frame on one core of the development machine.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from statistics import median
 from typing import Any, Protocol
 
 import numpy as np
@@ -227,7 +228,7 @@ def read_lines(
                 opts.append([(len(crops) - 1, cand.box)])
             most = touching.most_parts(aspect) if cfg.split else 1
             if most > 1:
-                ink = np.isin(found.labels[y : y + h, x : x + w], cand.ids)
+                ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
                 for cuts in touching.cut_sets(ink, most):
                     parts = touching.parts(ink, cand.box, cuts)
                     opt: touching.Option = []
@@ -383,7 +384,8 @@ def _channels(cv2: Any, image: Any) -> tuple[U8, U8 | None]:
         thumb = image[:: max(1, image.shape[0] // 48), :: max(1, image.shape[1] // 64)]
         pixels = thumb.reshape(-1, 3).astype(np.int32)
         total = pixels.sum(axis=1)
-        paper = pixels[total >= np.percentile(total, 90)].mean(axis=0)
+        rank = int(0.9 * (len(total) - 1))
+        paper = pixels[total >= np.partition(total, rank)[rank]].mean(axis=0)
         return grey, (image if paper.min() >= 0.85 * paper.max() else None)
     return to_grey(image), None  # validates; handles BGRA, float and odd dtypes
 
@@ -475,7 +477,7 @@ def _analyse(
         if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
             candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
     if len(candidates) >= 3:  # a strip or stain is far bolder than the writing around it
-        typical = float(np.median([c.stroke for c in candidates]))
+        typical = float(median([c.stroke for c in candidates]))
         candidates = [c for c in candidates if c.stroke <= 2.5 * typical + 1]
     candidates = _drop_dashed_edges(candidates)
     kept: list[_Candidate] = []
@@ -623,9 +625,16 @@ def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:
 def _stroke(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> float:
     """The widest stroke of a group: twice its largest inscribed radius, in px."""
     x, y, w, h = box
-    ink = np.isin(labels[y : y + h, x : x + w], group).astype(np.uint8)
+    ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
     ink = cv2.copyMakeBorder(ink, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     return 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
+
+
+def _members(labels: npt.NDArray[np.int32], ids: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Where a label image holds one of ``ids`` (most groups are one component)."""
+    if len(ids) == 1:
+        return np.asarray(labels == ids[0])
+    return np.isin(labels, ids)
 
 
 # ------------------------------------------------------------------ reading
@@ -642,7 +651,7 @@ def _crop(
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(ww, x + w + pad), min(hh, y + h + pad)
     if selected is None:
-        keep = np.isin(found.labels[y0:y1, x0:x1], cand.ids).astype(np.uint8)
+        keep = _members(found.labels[y0:y1, x0:x1], cand.ids).astype(np.uint8)
     else:
         cx, cy, cw, ch = cand.box
         keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
