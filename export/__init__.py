@@ -2,7 +2,7 @@
 
 ::
 
-    from export import ExportConfig, run_export
+    from edgecnn.export import ExportConfig, run_export
 
     result = run_export(ExportConfig(model=Path("artifacts/model.keras")))
     print(result.measurement.drop_pp, result.paths.model)
@@ -12,8 +12,8 @@ Importing this package is light; TensorFlow loads when an export runs.
 
 from __future__ import annotations
 
-from export.config import ExportConfig, ExportPaths, IOType, Mode
-from export.pipeline import ExportResult, Progress, run_export
+from edgecnn.export.config import ExportConfig, ExportPaths, IOType, Mode
+from edgecnn.export.pipeline import ExportResult, Progress, run_export
 
 __all__ = [
     "ExportConfig",

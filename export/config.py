@@ -88,7 +88,7 @@ class ExportConfig:
             :data:`DEFAULT_CALIBRATION_SAMPLES`, or every training image when there
             are fewer (a small dataset of your own).
         calibration_seed: seeds that draw.
-        data: dataset path for :func:`train.data.load_mnist`; ``None`` for the bundled MNIST.
+        data: dataset path for :func:`edgecnn.train.data.load_mnist`; ``None``: bundled MNIST.
         io: input/output dtype; ``None`` -> int8 for ``int8`` mode, float otherwise.
             ``uint8`` and ``int8`` need ``int8`` mode (only it has integer tensors).
         check_micro: also run the int8 model in TensorFlow Lite Micro (arena size,

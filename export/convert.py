@@ -16,9 +16,9 @@ import numpy as np
 
 from edge_runtime._deps import first_line
 from edge_runtime.errors import ModelFormatError
-from export.config import IOType, Mode
-from train.models import INPUT_SHAPE, NUM_CLASSES
-from train.tf_env import import_tensorflow, quiet_native
+from edgecnn.export.config import IOType, Mode
+from edgecnn.train.models import INPUT_SHAPE, NUM_CLASSES
+from edgecnn.train.tf_env import import_tensorflow, quiet_native
 
 OnSample = Callable[[int, int], None]
 
@@ -43,7 +43,7 @@ def load_source_model(path: str | Path) -> Any:
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such model file")
     import_tensorflow()
-    from train.evaluate import load_keras_model
+    from edgecnn.train.evaluate import load_keras_model
 
     with quiet_native():
         model = load_keras_model(path)
@@ -93,7 +93,7 @@ def convert(
 
     Args:
         model: the ``keras.Model``.
-        mode: see :class:`export.config.Mode`.
+        mode: see :class:`edgecnn.export.config.Mode`.
         io_type: input/output dtype (int8/uint8 only with ``Mode.INT8``).
         calibration: MNIST-form images for the representative dataset (int8 only).
         on_sample: called as ``on_sample(done, total)`` while calibrating.

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import AccuracyDropError
-from train.evaluate import EvalReport, summarize
+from edgecnn.train.evaluate import EvalReport, summarize
 
 # Images per runtime call while scoring the converted model: small enough for a
 # progress bar that moves, large enough to cost nothing.
@@ -72,7 +72,7 @@ def drop_pp(float_report: EvalReport, quantized_report: EvalReport) -> float:
 
 def float_labels(model: Any, images: np.ndarray) -> np.ndarray:
     """Labels predicted by the Keras model on MNIST-form uint8 images."""
-    from train.evaluate import predict_keras
+    from edgecnn.train.evaluate import predict_keras
 
     return predict_keras(model, images).argmax(axis=1)
 
@@ -91,7 +91,7 @@ def runtime_labels(
         int (N,) labels.
     """
     from edge_runtime import DigitClassifier
-    from train.tf_env import quiet_native
+    from edgecnn.train.tf_env import quiet_native
 
     total = len(images)
     labels = np.empty(total, dtype=np.int64)

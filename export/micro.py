@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import EdgeCNNError, MissingDependencyError
-from train.tf_env import quiet_native
+from edgecnn.train.tf_env import quiet_native
 
 MICRO_SAMPLES = 300
 ARENA_START = 4 * 1024

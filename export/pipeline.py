@@ -22,10 +22,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge_runtime._files import file_mode
-from export import gate
-from export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
-from export.report import Sizes
-from train.provenance import file_sha256
+from edgecnn.export import gate
+from edgecnn.export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
+from edgecnn.export.report import Sizes
+from edgecnn.train.provenance import file_sha256
 
 TEMP_PREFIX = "."
 
@@ -89,8 +89,8 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             tflite_micro is not installed.
         ValueError: more calibration samples than training images.
     """
-    from export import convert, micro, report, sidecar
-    from train.data import load_mnist
+    from edgecnn.export import convert, micro, report, sidecar
+    from edgecnn.train.data import load_mnist
 
     p: Progress = progress or _Silent()
     started = time.perf_counter()

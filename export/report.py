@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime._deps import require
-from export.gate import Measurement
+from edgecnn.export.gate import Measurement
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.model_file import SIDECAR_SCHEMA_VERSION
-from train.provenance import utc_now, versions
+from edgecnn.train.provenance import utc_now, versions
 
 LABELS = [str(d) for d in range(10)]
 PIXELS = "28x28 uint8, white digit on black (MNIST)"

@@ -21,7 +21,7 @@ from edge_runtime._files import write_text
 from edge_runtime.errors import ModelFormatError
 
 if TYPE_CHECKING:
-    from train.data import Mnist
+    from edgecnn.train.data import Mnist
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 LATENCY_RUNS = 300
@@ -73,7 +73,7 @@ def shifted_accuracies(
 ) -> dict[str, float]:
     """Accuracy of the int8 model on each shifted variant of the test images."""
     from edge_runtime import DigitClassifier
-    from train.shifts import shifted_test_sets
+    from edgecnn.train.shifts import shifted_test_sets
 
     with DigitClassifier(tflite) as classifier:
         return {
@@ -99,9 +99,9 @@ def measure_entry(
         ModelFormatError: no trained model of that architecture in ``models_dir``.
         AccuracyDropError: the int8 model fails the gate (the zoo applies it too).
     """
-    from export.config import ExportConfig
-    from export.pipeline import run_export
-    from train.evaluate import load_keras_model
+    from edgecnn.export.config import ExportConfig
+    from edgecnn.export.pipeline import run_export
+    from edgecnn.train.evaluate import load_keras_model
 
     source = keras_path(arch, models_dir)
     if not source.is_file():
@@ -140,7 +140,7 @@ def _pct(value: float) -> str:
 
 def render_markdown(entries: Sequence[ZooEntry]) -> str:
     """The zoo table and the robustness table, as Markdown."""
-    from train.provenance import describe_machine
+    from edgecnn.train.provenance import describe_machine
 
     lines = [
         "| arch | params | int8 size | float acc | int8 acc | drop (pp) | "
@@ -209,7 +209,7 @@ def run_zoo(
     Returns:
         One :class:`ZooEntry` per architecture, in the order asked.
     """
-    from train.data import load_mnist
+    from edgecnn.train.data import load_mnist
 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_mnist(data_path)

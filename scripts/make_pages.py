@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(REPO))  # tools/ is not installed with the package
     from edge_runtime.errors import EdgeCNNError
+    from edgecnn.train.data import load_mnist
     from tools.pages import DigitSource, write_set
-    from train.data import load_mnist
 
     try:
         data = load_mnist(args.mnist)

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from edge_runtime.errors import EdgeCNNError
     from edgecnn.cli import exit_code
+    from edgecnn.train.data import load_mnist
     from tools.clip import make_clip
-    from train.data import load_mnist
 
     try:
         data = load_mnist(args.mnist)

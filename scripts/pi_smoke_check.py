@@ -12,7 +12,7 @@ probabilities within one output quantization step, same ``to_mnist`` crops. It p
 
 The ``check`` half imports only numpy, LiteRT, OpenCV and ``edge_runtime`` (no ``train``,
 no TensorFlow), so the emulated side needs nothing else; ``reference`` also uses
-``train.data`` (numpy only) to read the IDX files.
+``edgecnn.train.data`` (numpy only) to read the IDX files.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def versions() -> dict[str, str]:
 # --------------------------------------------------------------------------- x86 side
 def reference(model: Path, out: Path, count: int) -> None:
     """Save the MNIST digits, the crops and the host's answers under ``out``."""
-    from train.data import read_idx  # the x86 half only: the repo's own IDX reader
+    from edgecnn.train.data import read_idx  # the x86 half only: the repo's own IDX reader
 
     images = read_idx(MNIST_DIR / IMAGES_FILE)
     labels = read_idx(MNIST_DIR / LABELS_FILE)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from edge_runtime._files import write_json
-from train.artifacts import save_model
-from train.config import TrainConfig
+from edgecnn.train.artifacts import save_model
+from edgecnn.train.config import TrainConfig
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from train.models import Arch, Recipe, get_architecture
+from edgecnn.train.models import Arch, Recipe, get_architecture
 
 MIN_LIMIT = 100
 
@@ -19,11 +19,11 @@ class TrainConfig:
     """Everything ``edgecnn train`` takes; each field is one command-line option.
 
     Attributes:
-        arch: architecture name (see :data:`train.models.ARCHITECTURES`).
+        arch: architecture name (see :data:`edgecnn.train.models.ARCHITECTURES`).
         epochs: passes over the data; ``None`` takes the architecture's recipe.
         batch_size: images per step; ``None`` takes the recipe.
         seed: fixes weights, data order and augmentation.
-        data: dataset path for :func:`train.data.load_mnist`; ``None`` for the bundled MNIST.
+        data: dataset path for :func:`edgecnn.train.data.load_mnist`; ``None``: bundled MNIST.
         out: folder for the artifacts (created if needed).
         resume: continue from ``<out>/checkpoints`` when a checkpoint is there.
         limit: train on only the first ``limit`` training images (quick tries, tests).

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import DatasetError
-from train.provenance import file_sha256
+from edgecnn.train.provenance import file_sha256
 
 #: The bundled MNIST: the four canonical gzip IDX files plus ``SHA256SUMS``.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"

@@ -16,8 +16,8 @@ import numpy as np
 
 from edge_runtime._deps import first_line
 from edge_runtime.errors import ModelFormatError
-from train.data import load_mnist
-from train.models import NUM_CLASSES
+from edgecnn.train.data import load_mnist
+from edgecnn.train.models import NUM_CLASSES
 
 MODEL_SUFFIXES = (".keras", ".tflite")
 
@@ -116,7 +116,7 @@ def load_keras_model(path: Path) -> Any:
 
     if not zipfile.is_zipfile(path):  # Keras would call it "file not found"
         raise ModelFormatError(f"{path}: not a Keras model (a .keras file is a zip archive)")
-    from train.tf_env import import_tensorflow
+    from edgecnn.train.tf_env import import_tensorflow
 
     import_tensorflow()
     import keras
@@ -180,7 +180,7 @@ def evaluate_model(
 
     Args:
         model_path: a ``.keras`` or ``.tflite`` file.
-        data: what :func:`train.data.load_mnist` accepts; ``None`` for the bundled MNIST.
+        data: what :func:`edgecnn.train.data.load_mnist` accepts; ``None`` for the bundled MNIST.
 
     Returns:
         The report and the data's ``source`` line.

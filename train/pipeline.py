@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from train.models import Augmentation, Recipe
+from edgecnn.train.models import Augmentation, Recipe
 
 VALIDATION_SIZE = 5_000  # the last images of the training split, for the curves
 

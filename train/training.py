@@ -1,7 +1,7 @@
 """Train a registry model on MNIST: the configuration, the run and its artifacts.
 
-:func:`train` loads the data, builds (or resumes, see :mod:`train.checkpoints`) the
-model, fits it on :mod:`train.pipeline`'s batches with the architecture's recipe,
+:func:`train` loads the data, builds (or resumes, see :mod:`edgecnn.train.checkpoints`) the
+model, fits it on :mod:`edgecnn.train.pipeline`'s batches with the architecture's recipe,
 scores it on the test split and writes, atomically, into ``config.out``:
 ``model.keras``, ``metrics.json``, ``history.json``, ``training_curves.png`` and
 ``confusion_matrix.png``. The seed fixes the initial weights and dropout
@@ -21,18 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime._files import write_json
-from train.artifacts import save_model
-from train.checkpoints import (
+from edgecnn.train.artifacts import save_model
+from edgecnn.train.checkpoints import (
     CHECKPOINT_DIR,
     checkpoint_callback,
     config_fingerprint,
     read_checkpoint,
 )
-from train.config import TrainConfig
-from train.evaluate import EvalReport, predict_keras, summarize
-from train.models import Recipe, Schedule
-from train.pipeline import make_train_dataset, split_train
-from train.provenance import utc_now, versions
+from edgecnn.train.config import TrainConfig
+from edgecnn.train.evaluate import EvalReport, predict_keras, summarize
+from edgecnn.train.models import Recipe, Schedule
+from edgecnn.train.pipeline import make_train_dataset, split_train
+from edgecnn.train.provenance import utc_now, versions
 
 Echo = Callable[[str], None]
 
@@ -134,12 +134,12 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         ValueError: a checkpoint that does not match the options (resume), or unreadable.
         KeyboardInterrupt: after saying which checkpoint survives.
     """
-    from train.data import load_mnist
+    from edgecnn.train.data import load_mnist
 
     recipe, out = config.recipe, Path(config.out)
     mnist = load_mnist(config.data)  # before TensorFlow loads: bad data fails fast
 
-    from train.tf_env import import_tensorflow
+    from edgecnn.train.tf_env import import_tensorflow
 
     import_tensorflow()
     import keras
@@ -176,7 +176,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         if config.resume:
             echo(f"no checkpoint in {folder}; starting from scratch")
         first_epoch, history, seconds = 0, {}, [0.0]
-        from train.models import build_model
+        from edgecnn.train.models import build_model
 
         model = build_model(config.arch, config.seed)
         compile_model(model, recipe, steps)
@@ -268,7 +268,7 @@ def _write_artifacts(
     report: EvalReport,
     arch: str,
 ) -> tuple[Path, ...]:
-    from train.plots import plot_confusion, plot_history
+    from edgecnn.train.plots import plot_confusion, plot_history
 
     title = f"{arch}: test accuracy {report.accuracy:.2%}"
     return (

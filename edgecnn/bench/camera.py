@@ -24,7 +24,7 @@ from edge_runtime._deps import require
 from edge_runtime.errors import SourceError
 from edgecnn.bench.memory import memory_source, rss_mb
 from edgecnn.defaults import resolve_model, sample_clip
-from train.provenance import describe_machine
+from edgecnn.train.provenance import describe_machine
 
 # A Raspberry Pi 4's Cortex-A72 (1.5-1.8 GHz) does roughly a fifth to a tenth of the
 # work of one core of a current x86 server per second on this kind of code

@@ -33,7 +33,7 @@ from edge_runtime.classifier import DigitClassifier
 from edge_runtime.model_file import check_tflite_file
 from edgecnn.bench.config import BackendSet, BenchConfig
 from edgecnn.bench.memory import memory_source, rss_bytes
-from train.provenance import describe_machine
+from edgecnn.train.provenance import describe_machine
 
 LATENCY_RATIO_MAX = 1.3
 THROUGHPUT_RATIO_MIN = 0.9

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from edgecnn.commands.checks import writable_file
-from export.config import IOType, Mode  # the real choices; light (no TensorFlow)
+from edgecnn.export.config import IOType, Mode  # the real choices; light (no TensorFlow)
 
 app = typer.Typer()
 
@@ -97,7 +97,7 @@ def export(
     ]
     if len(chosen) > 1:
         raise ValueError(f"give at most one mode, got --{' and --'.join(chosen)}")
-    from export import ExportConfig, run_export
+    from edgecnn.export import ExportConfig, run_export
 
     config = ExportConfig(
         model=model,

@@ -266,7 +266,8 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
         return None, "skipped (TensorFlow not installed)"
     if not path.is_file():
         raise ModelFormatError(f"{path}: Keras model not found")
-    if not zipfile.is_zipfile(path):  # the check train.evaluate.load_keras_model starts with
+    # the check that edgecnn.train.evaluate.load_keras_model starts with
+    if not zipfile.is_zipfile(path):
         raise ModelFormatError(f"{path}: not a Keras model (a .keras file is a zip archive)")
     return path, ""
 
@@ -274,8 +275,8 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
 def _measure_keras(path: Path, config: Any) -> Any:
     """The Keras float model's figures (TensorFlow, eager calls)."""
     from edgecnn.bench.runtime import measure_float_model
-    from train.evaluate import load_keras_model
-    from train.tf_env import import_tensorflow
+    from edgecnn.train.evaluate import load_keras_model
+    from edgecnn.train.tf_env import import_tensorflow
 
     tf: Any = import_tensorflow()  # quietly, and before the clock: its import takes seconds
     start = time.perf_counter_ns()

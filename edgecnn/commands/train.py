@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from edgecnn.commands.checks import writable_dir
-from train.models import Arch  # the real choices; light (no TensorFlow)
+from edgecnn.train.models import Arch  # the real choices; light (no TensorFlow)
 
 app = typer.Typer()
 
@@ -52,8 +52,8 @@ def train(
     ),
 ) -> None:
     """Train a digit CNN on MNIST and write the model, metrics and plots to OUT."""
-    from train.config import TrainConfig
-    from train.training import train as run_training
+    from edgecnn.train.config import TrainConfig
+    from edgecnn.train.training import train as run_training
 
     config = TrainConfig(
         arch=arch,
@@ -119,7 +119,7 @@ def evaluate(
         raise ValueError("--draw needs --photos DIR")
     if model is None:
         raise ValueError("--model is required (or score real photos with --photos DIR)")
-    from train.evaluate import evaluate_model
+    from edgecnn.train.evaluate import evaluate_model
 
     report, source = evaluate_model(model, data)
     if as_json:

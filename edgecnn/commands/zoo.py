@@ -8,7 +8,7 @@ import typer
 
 from edgecnn.commands.checks import writable_dir
 from edgecnn.commands.export import StageConsole
-from train.models import Arch
+from edgecnn.train.models import Arch
 
 app = typer.Typer()
 
@@ -41,7 +41,7 @@ def zoo(
     TensorFlow Lite Micro arena, and int8 accuracy on shifted test sets (rotated,
     thickened, thinned, shifted, noised).
     """
-    from export import zoo as zoo_lib
+    from edgecnn.export import zoo as zoo_lib
 
     writable_dir(out, "--out")
     if readme is not None:

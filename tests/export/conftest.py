@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from train.data import Mnist, load_mnist
+from edgecnn.train.data import Mnist, load_mnist
 
 TRAIN_IMAGES = 4000
 SMALL_TEST = 2000
@@ -33,7 +33,7 @@ def seed_model(tmp_path_factory: pytest.TempPathFactory, mnist: Mnist) -> Path:
     import keras
 
     from edge_runtime.preprocess import normalize
-    from train.models import build_model
+    from edgecnn.train.models import build_model
 
     model = build_model("seed", seed=0)
     model.compile(

@@ -200,12 +200,12 @@ def test_a_crash_after_conversion_leaves_the_accepted_model_alone(
     assert first.exit_code == 0, first.output
     keep = {p.name: p.read_bytes() for p in model_dir.iterdir()}
 
-    import export.report
+    import edgecnn.export.report
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.report, "plot_per_class", broken)
+    monkeypatch.setattr(edgecnn.export.report, "plot_per_class", broken)
     second = runner.invoke(
         app,
         [

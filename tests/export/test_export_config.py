@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export import ExportConfig, IOType, Mode
-from export.convert import draw_calibration
-from export.sidecar import tensor_description
+from edgecnn.export import ExportConfig, IOType, Mode
+from edgecnn.export.convert import draw_calibration
+from edgecnn.export.sidecar import tensor_description
 
 
 def test_defaults_follow_the_mode():

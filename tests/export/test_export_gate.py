@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from edge_runtime.errors import AccuracyDropError
 from edgecnn.cli import app
-from export import gate
+from edgecnn.export import gate
 
 runner = CliRunner()
 

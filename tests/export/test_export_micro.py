@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from edge_runtime.errors import MissingDependencyError
 from edgecnn.cli import app
-from export import micro
+from edgecnn.export import micro
 
 runner = CliRunner()
 

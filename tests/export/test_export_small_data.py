@@ -10,7 +10,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from export.sidecar import relative_to_sidecar
+from edgecnn.export.sidecar import relative_to_sidecar
 
 runner = CliRunner()
 

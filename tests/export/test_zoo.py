@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from export.zoo import README_END, README_START, update_readme
-from train.shifts import VARIANTS
+from edgecnn.export.zoo import README_END, README_START, update_readme
+from edgecnn.train.shifts import VARIANTS
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ INDICES = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61, 247, 1000)  # 247 and 18 are hard on
 
 
 def _test_images() -> np.ndarray:
-    from train.data import read_idx
+    from edgecnn.train.data import read_idx
 
     return read_idx(REPO / "data" / "mnist" / "t10k-images-idx3-ubyte.gz")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from edge_runtime import DigitClassifier
-from train.data import load_mnist
+from edgecnn.train.data import load_mnist
 
 MODELS = Path(__file__).resolve().parents[2] / "data" / "models"
 ARCHS = ("seed", "tiny", "large")
@@ -43,7 +43,7 @@ def test_int8_model_reaches_its_recorded_accuracy(arch, mnist):
 @pytest.mark.parametrize("arch", ARCHS)
 def test_float_model_reaches_its_recorded_accuracy_on_a_slice(arch, mnist):
     from edge_runtime.preprocess import normalize
-    from train.evaluate import load_keras_model
+    from edgecnn.train.evaluate import load_keras_model
 
     metrics = json.loads((MODELS / f"{arch}_metrics.json").read_text())
     assert metrics["data"]["sha256"] == mnist.sha256, "trained on other data than the bundled"

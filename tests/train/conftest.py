@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mnist_files import random_split, write_idx_folder
 
-from train.data import load_mnist
+from edgecnn.train.data import load_mnist
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data import IDX_NAMES, KAGGLE_HEADER
+from edgecnn.train.data import IDX_NAMES, KAGGLE_HEADER
 
 
 def write_idx(path: Path, array: np.ndarray, *, gz: bool = True, magic: int | None = None) -> Path:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from train.evaluate import summarize
+from edgecnn.train.evaluate import summarize
 
 
 def test_hand_worked_example():

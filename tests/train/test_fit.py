@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from edge_runtime._files import atomic_write
-from train import training
-from train.evaluate import evaluate_model
-from train.models import Arch, Augmentation, Recipe
-from train.pipeline import make_train_dataset, split_train
-from train.training import TrainConfig, train
+from edgecnn.train import training
+from edgecnn.train.evaluate import evaluate_model
+from edgecnn.train.models import Arch, Augmentation, Recipe
+from edgecnn.train.pipeline import make_train_dataset, split_train
+from edgecnn.train.training import TrainConfig, train
 
 SMALL = {"limit": 3000, "epochs": 2}
 ARTIFACTS = (
@@ -205,7 +205,7 @@ def test_config_validation(options, match):
 def test_config_takes_the_recipe_unless_overridden():
     default = TrainConfig(arch="tiny")
     assert default.arch is Arch.TINY
-    from train.models import ARCHITECTURES
+    from edgecnn.train.models import ARCHITECTURES
 
     assert default.recipe == ARCHITECTURES[Arch.TINY].recipe
     custom = TrainConfig(epochs=3, batch_size=64).recipe

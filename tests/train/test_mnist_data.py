@@ -11,7 +11,7 @@ import pytest
 from mnist_files import write_idx, write_idx_folder, write_kaggle_csv
 
 from edge_runtime.errors import DatasetError
-from train.data import (
+from edgecnn.train.data import (
     DEFAULT_DATA_DIR,
     IDX_NAMES,
     KAGGLE_HOLDOUT_MAX,

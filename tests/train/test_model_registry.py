@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from train.models import ARCHITECTURES, Arch, Augmentation, Recipe, build_model, get_architecture
+from edgecnn.train.models import (
+    ARCHITECTURES,
+    Arch,
+    Augmentation,
+    Recipe,
+    build_model,
+    get_architecture,
+)
 
 
 def conv_params(k: int, c_in: int, c_out: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from train.shifts import VARIANTS, shifted_test_sets
+from edgecnn.train.shifts import VARIANTS, shifted_test_sets
 
 
 @pytest.fixture(scope="module")

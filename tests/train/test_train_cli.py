@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
-from train.models import ARCHITECTURES, Arch
+from edgecnn.train.models import ARCHITECTURES, Arch
 
 runner = CliRunner()
 
@@ -136,7 +136,7 @@ def test_evaluate_tflite_through_the_runtime(tmp_path):
     import numpy as np
     import tensorflow as tf
 
-    from train.models import build_model
+    from edgecnn.train.models import build_model
 
     model = build_model("tiny")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from train.plots import plot_confusion, plot_history
+from edgecnn.train.plots import plot_confusion, plot_history
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
