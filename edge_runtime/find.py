@@ -216,7 +216,7 @@ def read_lines(
     # per candidate: its line, its ways of being read, its width / line height
     options: list[tuple[int, list[touching.Option], float]] = []
     for line_no, line in enumerate(found.lines):
-        line_height = float(np.median([found.candidates[i].box[3] for i in line]))
+        line_height = float(median([found.candidates[i].box[3] for i in line]))
         for i in line:
             cand = found.candidates[i]
             x, y, w, h = cand.box
@@ -322,11 +322,11 @@ def _find_scaled(
     scale = min(finest, cfg.detect_size / max(height, width))
     found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
     if scale < finest:
-        if found.candidates:
-            typical = float(np.median([c.box[3] for c in found.candidates]))
-            finer = scale * cfg.target_height / max(typical, 1.0)
-        elif found.small_marks >= 3:  # marks too small to be read here: look closer
+        if found.small_marks >= 3:  # marks too small to be read here: look closer
             finer = scale * cfg.target_height / cfg.min_height
+        elif found.candidates:
+            typical = float(median([c.box[3] for c in found.candidates]))
+            finer = scale * cfg.target_height / max(typical, 1.0)
         else:
             return found
         finer = min(finest, finer)
@@ -476,14 +476,16 @@ def _analyse(
         hairline = w < 3 or stroke < 0.04 * h  # a crease, the sliver of an edge
         if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
             candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
-    if len(candidates) >= 3:  # a strip or stain is far bolder than the writing around it
-        typical = float(median([c.stroke for c in candidates]))
-        candidates = [c for c in candidates if c.stroke <= 2.5 * typical + 1]
+    if len(candidates) >= 3:
+        # A strip or a stain is far bolder, for its height, than the writing around it;
+        # a big digit written with a bigger pen is not.
+        typical = float(median([c.stroke / c.box[3] for c in candidates]))
+        candidates = [c for c in candidates if c.stroke <= (2.5 * typical) * c.box[3] + 1]
     candidates = _drop_dashed_edges(candidates)
     kept: list[_Candidate] = []
     kept_lines: list[list[int]] = []
     for line in group_lines([c.box for c in candidates]):
-        height = float(np.median([candidates[i].box[3] for i in line]))
+        height = float(median([candidates[i].box[3] for i in line]))
         # a dot, a comma or a stroke broken off is far smaller than the digits beside it
         keep = [i for i in line if len(line) == 1 or candidates[i].box[3] >= 0.4 * height]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))

@@ -1,0 +1,190 @@
+"""Reading whole pages: sheets on desks, lines in order, touching digits, small digits.
+
+Pages are drawn by tools/pages.py from MNIST *training* digits (the truth is exact),
+or by hand with OpenCV where one behaviour is the point. The real photos are in
+tests/golden/test_real_photos.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from edge_runtime.find import find_digit_boxes, read_lines  # noqa: E402
+from edge_runtime.lines import group_lines, split_numbers  # noqa: E402
+from edge_runtime.page import find_sheet  # noqa: E402
+from edge_runtime.touching import choose, cut_sets  # noqa: E402
+from tools.pages import DigitSource, Ink, PageOptions, Paper, Sheet, page_rng, render_page  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _idx(name: str, offset: int) -> np.ndarray:
+    with gzip.open(REPO / "data" / "mnist" / name) as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+
+@pytest.fixture(scope="module")
+def source() -> DigitSource:
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = _idx("train-labels-idx1-ubyte.gz", 8)
+    return DigitSource(images[:6000], labels[:6000])
+
+
+def _edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _read_text(classifier, image) -> list[str]:
+    return [line.text.replace(" ", "") for line in read_lines(classifier, image)]
+
+
+# -- lines and numbers -----------------------------------------------------------------
+
+
+def test_two_rows_come_back_as_two_lines_not_interleaved():
+    # second row starts further left and sits lower: sorting by x alone would interleave
+    top = [(100, 50, 30, 50), (150, 52, 30, 50), (200, 48, 30, 50)]
+    bottom = [(80, 150, 30, 50), (130, 152, 30, 50), (180, 149, 30, 50)]
+    boxes = [top[2], bottom[0], top[0], bottom[2], top[1], bottom[1]]
+    lines = group_lines(boxes)
+    assert [[boxes[i] for i in line] for line in lines] == [top, bottom]
+
+
+def test_a_long_tailed_seven_stays_in_its_line():
+    boxes = [(10, 100, 30, 50), (50, 100, 30, 95), (90, 101, 30, 50), (20, 210, 30, 50)]
+    assert group_lines(boxes) == [[0, 1, 2], [3]]
+
+
+def test_numbers_are_split_where_the_gap_is_wider_than_half_a_digit():
+    line = [(0, 0, 20, 40), (24, 0, 20, 40), (90, 0, 20, 40), (114, 0, 20, 40), (138, 0, 20, 40)]
+    assert split_numbers(line) == [0, 2]
+    assert split_numbers(line[:2]) == [0]
+    assert split_numbers([]) == []
+
+
+# -- touching digits ---------------------------------------------------------------------
+
+
+def test_two_touching_digits_offer_a_cut_at_their_join():
+    ink = np.zeros((40, 60), bool)
+    cv2.circle(ink.view(np.uint8), (15, 20), 12, 1, 3)  # a 0
+    cv2.line(ink.view(np.uint8), (45, 5), (45, 35), 1, 3)  # a 1
+    cv2.line(ink.view(np.uint8), (27, 20), (45, 20), 1, 1)  # a thin join between them
+    cuts = cut_sets(ink, 2)
+    assert cuts and any(28 <= c[0] <= 44 for c in cuts)
+
+
+def test_a_zero_offers_no_cut_through_its_middle():
+    ink = np.zeros((40, 36), bool)
+    cv2.ellipse(ink.view(np.uint8), (18, 20), (14, 18), 0, 0, 360, 1, 3)
+    assert all(not 8 <= c[0] <= 28 for c in cut_sets(ink, 2))
+
+
+def test_a_cut_must_beat_a_sure_whole_reading():
+    confidence = np.array([0.99, 0.97, 0.9], np.float32)  # whole, then two parts
+    whole, cut = [(0, (0, 0, 10, 10))], [(1, (0, 0, 5, 10)), (2, (5, 0, 5, 10))]
+    assert choose([whole, cut], confidence, aspect=0.9) == whole
+    # the same cut on a box twice as wide as its line is tall is taken
+    assert choose([whole, cut], confidence, aspect=2.0) == cut
+
+
+# -- a sheet on a desk ----------------------------------------------------------------------
+
+
+def _desk_photo(angle: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    desk = rng.normal(45, 18, (600, 800)).clip(0, 255).astype(np.uint8)  # textured, dark
+    desk = cv2.GaussianBlur(desk, (3, 3), 0)
+    centre, size = (400, 300), (420, 300)
+    corners = cv2.boxPoints((centre, size, angle)).astype(np.float32)
+    cv2.fillConvexPoly(desk, corners.astype(np.int32), 225)
+    return cv2.cvtColor(desk, cv2.COLOR_GRAY2BGR), corners
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0, -33.0])
+def test_a_sheet_lying_at_an_angle_on_a_desk_is_found_with_its_corners(angle):
+    photo, corners = _desk_photo(angle)
+    sheet = find_sheet(cv2, cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert sheet is not None and sheet.corners is not None
+    for found in sheet.corners:  # within 4% of the sheet's width
+        assert np.min(np.linalg.norm(corners - found, axis=1)) < 0.04 * 420
+    # top edge first: the sheet comes out upright, not turned by 90 degrees
+    tl, tr = sheet.corners[0], sheet.corners[1]
+    assert abs(np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))) < 45
+
+
+def test_paper_filling_the_frame_or_a_shadow_on_it_is_no_sheet():
+    paper = np.full((480, 640), 210, np.uint8)
+    assert find_sheet(cv2, paper) is None
+    shadowed = paper.copy()
+    shadowed[:, :300] = 110  # a smooth shadow over the left half
+    assert find_sheet(cv2, shadowed) is None
+    assert find_sheet(cv2, np.zeros((28, 28), np.uint8)) is None  # a crop
+
+
+# -- generated pages, read end to end ---------------------------------------------------
+
+
+def _page(source, index, **options):
+    return render_page(PageOptions(**options), source, page_rng(11, index))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"rows": 3},
+        {
+            "rows": 2,
+            "ink": Ink.RED,
+            "width": 1600,
+            "height": 1200,
+            "min_height": 60,
+            "max_height": 90,
+        },
+        {"rows": 2, "ink": Ink.BLUE, "paper": Paper.YELLOW, "shadow": True},
+        {"rows": 3, "min_height": 20, "max_height": 24, "width": 1280, "height": 960},
+        {
+            "rows": 2,
+            "sheet": Sheet.DESK,
+            "angle_deg": 25.0,
+            "perspective": 0.04,
+            "width": 1280,
+            "height": 960,
+        },
+    ],
+    ids=["three-rows", "red-felt-pen-2mp", "blue-on-yellow-shadow", "small-digits", "desk-25deg"],
+)
+def test_generated_pages_are_read_line_by_line(classifier, source, options):
+    right = total = 0
+    for index in range(3):
+        page = _page(source, index, **options)
+        read = _read_text(classifier, page.image)
+        truth = [row.digits for row in page.rows]
+        total += sum(len(t) for t in truth)
+        if len(read) == len(truth):
+            right += sum(
+                max(0, len(t) - _edit_distance(r, t)) for r, t in zip(read, truth, strict=True)
+            )
+    assert right / total >= 0.85, f"{right}/{total} digits read in line order"
+
+
+def test_a_huge_digit_and_tiny_ones_in_one_photo_are_all_found():
+    page = np.full((1200, 1600), 230, np.uint8)
+    cv2.putText(page, "7", (200, 900), cv2.FONT_HERSHEY_SIMPLEX, 18, 30, 40)  # 365 px tall
+    for k, text in enumerate("123"):
+        cv2.putText(page, text, (1000 + 40 * k, 300), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 30, 2)
+    boxes = find_digit_boxes(page)
+    heights = sorted(b[3] for b in boxes)
+    assert len(boxes) == 4, boxes
+    assert heights[-1] > 350 and heights[0] < 30  # 15x as tall
