@@ -473,7 +473,7 @@ def _analyse(
         if not _digit_like(box, area, wh, ww, cfg) or not on_paper[y + h // 2, x + w // 2]:
             continue
         stroke = _stroke(cv2, labels, group, box)
-        hairline = w < 3 or stroke < 0.04 * h  # a crease, the sliver of an edge
+        hairline = w < 3 or stroke < max(1.5, 0.025 * h)  # a crease, the sliver of an edge
         if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
             candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
     if len(candidates) >= 3:
@@ -525,10 +525,17 @@ def _group(
     one above the other (a 5's bar, a 9's loop over its tail). Digits of a row stand
     apart; digits of two rows stand apart vertically and both look like digits.
     """
+    x, y = stats[:, 0], stats[:, 1]
+    inside = (x > 0) & (y > 0) & (x + stats[:, 2] < ww) & (y + stats[:, 3] < wh)
+    # What touches the frame's edge is no digit (see _digit_like), and must not swallow
+    # the digits it comes near either.
     ids = [
         i
         for i in range(1, n)
-        if stats[i, 4] >= 6 and stats[i, 3] <= cfg.max_height * wh and stats[i, 2] <= 0.6 * ww
+        if stats[i, 4] >= 6
+        and stats[i, 3] <= cfg.max_height * wh
+        and stats[i, 2] <= 0.6 * ww
+        and inside[i]
     ]
     parent = {i: i for i in ids}
 
