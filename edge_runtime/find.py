@@ -48,6 +48,8 @@ from edge_runtime.results import DigitLine, DigitReading
 Box = tuple[int, int, int, int]
 U8 = npt.NDArray[np.uint8]
 
+# A digit this many times taller than its line's median is also read squashed to it.
+TALL = 1.4
 # Contrast is relative to the paper, but never to less than this (0-255): below it,
 # sensor noise in a dark corner would look like ink.
 DARK_FLOOR = 60
@@ -213,6 +215,7 @@ def read_lines(
         return []
     cv2: Any = require("cv2", "edge")
     crops: list[U8] = []
+    squash: dict[int, int] = {}  # a tall digit's crop -> the same squashed to its line
     # per candidate: its line, its ways of being read, its width / line height
     options: list[tuple[int, list[touching.Option], float]] = []
     for line_no, line in enumerate(found.lines):
@@ -222,10 +225,19 @@ def read_lines(
             x, y, w, h = cand.box
             aspect = w / max(1.0, min(h, line_height))
             opts: list[touching.Option] = []
-            whole = to_mnist(_crop(cv2, found, cand, None, cand.box, cfg.margin))
+            crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
+            whole = to_mnist(crop)
             if whole is not None:
                 crops.append(whole)
                 opts.append([(len(crops) - 1, cand.box)])
+                if h > TALL * line_height:
+                    # A 7 or a 9 whose tail reaches far below its line is thinner, once
+                    # fitted, than any MNIST digit: it is also read squashed to the line.
+                    size = (crop.shape[1], max(3, round(crop.shape[0] * TALL * line_height / h)))
+                    squashed = to_mnist(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))
+                    if squashed is not None:
+                        crops.append(squashed)
+                        squash[len(crops) - 2] = len(crops) - 1
             most = touching.most_parts(aspect) if cfg.split else 1
             if most > 1:
                 ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
@@ -247,6 +259,9 @@ def read_lines(
     probs = np.asarray(classifier.probabilities(np.stack(crops)))
     best = probs.argmax(axis=1)
     confidence = probs[np.arange(len(best)), best].astype(np.float32)
+    for plain, short in squash.items():  # read the surer of the two as the whole
+        if confidence[short] > confidence[plain]:
+            best[plain], confidence[plain] = best[short], confidence[short]
     chosen: list[list[tuple[int, Box]]] = [[] for _ in found.lines]
     for line_no, opts, aspect in options:
         chosen[line_no].extend(touching.choose(opts, confidence, aspect))

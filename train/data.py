@@ -1,6 +1,6 @@
 """MNIST in, checked arrays out: the bundled IDX files and what users bring.
 
-:func:`load_mnist` reads the four canonical IDX files bundled in ``data/mnist``
+:func:`load_mnist` reads the four canonical IDX files bundled in ``edgecnn/data/mnist``
 (verified against ``SHA256SUMS``), a folder of IDX files (gzip or raw), a Keras
 ``mnist.npz``, or a Kaggle "Digit Recognizer" ``train.csv``. Every way a file can
 be wrong ends in one :class:`DatasetError` line naming the file and the problem,
@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import DatasetError
+from edgecnn.bundled import mnist_dir
 from edgecnn.train.provenance import file_sha256
 
-#: The bundled MNIST: the four canonical gzip IDX files plus ``SHA256SUMS``.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+#: The bundled MNIST (package data): the four canonical gzip IDX files plus ``SHA256SUMS``.
+DEFAULT_DATA_DIR = mnist_dir()
 
 IDX_NAMES = {
     "train_images": "train-images-idx3-ubyte",
