@@ -1,9 +1,10 @@
 """Which model and which clip a command uses when none is given.
 
-This is knowledge of a checkout's layout, and it belongs to the command line: the
-runtime is given a path and knows no ``artifacts/`` folder. Each default is looked up
-in the working directory first, then in the source tree, so the commands work from
-anywhere in a checkout.
+This belongs to the command line: the runtime is given a path and knows no
+``artifacts/`` folder. A model that ``edgecnn export --int8`` wrote in the working
+directory (``artifacts/model_int8.tflite``) comes first, so a checkout uses what it
+trained; otherwise the model bundled with the package (:mod:`edgecnn.bundled`), which
+works from any folder, in a checkout or from an installed wheel.
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge_runtime.errors import ModelFormatError
+from edgecnn import bundled
 
 ARTIFACT_MODEL = Path("artifacts/model_int8.tflite")  # what `edgecnn export --int8` writes
 ARTIFACT_KERAS = Path("artifacts/model.keras")  # what `edgecnn train` writes
-BUNDLED_MODEL = Path("data/models/seed_int8.tflite")
-SAMPLE_CLIP = Path("data/samples/digits_clip.avi")
-SOURCE_TREE = Path(__file__).resolve().parents[1]
 
 
-def find_in_checkout(relative: Path) -> Path | None:
-    """``relative`` under the working directory, else under the source tree, if it is a file."""
-    for base in (Path.cwd(), SOURCE_TREE):
-        if (base / relative).is_file():
-            return base / relative
-    return None
+def in_working_dir(relative: Path) -> Path | None:
+    """``relative`` under the working directory, if it is a file there."""
+    path = Path.cwd() / relative
+    return path if path.is_file() else None
+
+
+def bundled_model() -> Path:
+    """The int8 model shipped with the package (the ``seed`` architecture)."""
+    return bundled.seed_model()
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -39,16 +41,17 @@ def resolve_model(model: str | Path | None) -> Path:
                 f"{model}: model file not found; run `edgecnn export --int8` or pass --model"
             )
         return Path(model)
-    found = find_in_checkout(ARTIFACT_MODEL) or find_in_checkout(BUNDLED_MODEL)
+    found = in_working_dir(ARTIFACT_MODEL)
     if found is not None:
         return found
+    if bundled_model().is_file():
+        return bundled_model()
     raise ModelFormatError(
-        f"no model: neither {ARTIFACT_MODEL} nor {BUNDLED_MODEL} exists; "
+        f"no model: neither {ARTIFACT_MODEL} nor the bundled {bundled_model()} exists; "
         "run `edgecnn export --int8` or pass --model"
     )
 
 
 def sample_clip() -> Path:
-    """The bundled sample clip (found as :func:`find_in_checkout` finds it, else the
-    source tree's path, for the error that opening it will give)."""
-    return find_in_checkout(SAMPLE_CLIP) or SOURCE_TREE / SAMPLE_CLIP
+    """The sample clip bundled with the package (``edgecnn data clip`` prints it)."""
+    return bundled.sample_clip()

@@ -19,11 +19,13 @@ import numpy as np
 
 from edge_runtime._files import write_text
 from edge_runtime.errors import ModelFormatError
+from edgecnn.bundled import models_dir as bundled_models_dir
 
 if TYPE_CHECKING:
     from edgecnn.train.data import Mnist
 
-ZOO_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
+#: The shipped zoo (package data): ``<arch>.keras`` and its int8 export, per architecture.
+ZOO_DIR = bundled_models_dir()
 LATENCY_RUNS = 300
 README_START = "<!-- zoo:start -->"
 README_END = "<!-- zoo:end -->"

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 
 from edgecnn.bench.config import CAMERA_FRAMES, THREADS_HINT, BackendSet, CameraBenchConfig
-from edgecnn.defaults import ARTIFACT_KERAS, find_in_checkout, resolve_model
+from edgecnn.defaults import ARTIFACT_KERAS, in_working_dir, resolve_model
 
 app = typer.Typer()
 
@@ -257,7 +257,7 @@ def _keras_to_compare(given: Path | None) -> tuple[Path | None, str]:
     from edge_runtime._deps import require
     from edge_runtime.errors import ModelFormatError
 
-    path = given or find_in_checkout(ARTIFACT_KERAS)
+    path = given or in_working_dir(ARTIFACT_KERAS)
     if path is None:
         return None, f"skipped (no --keras and no {ARTIFACT_KERAS})"
     if importlib.util.find_spec("tensorflow") is None:

@@ -79,8 +79,9 @@ def test_predict_json(model_path, digit_files):
 
 
 def test_predict_uses_a_default_model_and_names_it(digit_files, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no artifacts/ here: the repo's model is used
-    assert (defaults.SOURCE_TREE / defaults.BUNDLED_MODEL).is_file()
+    monkeypatch.chdir(tmp_path)  # no artifacts/ here: the bundled model is used
+    assert defaults.resolve_model(None) == defaults.bundled_model()
+    assert defaults.bundled_model().is_file()
     path, label = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 0, result.output
@@ -158,7 +159,7 @@ def test_a_missing_model_exits_4_with_a_hint(digit_files, tmp_path):
 
 def test_no_model_anywhere_exits_4(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(defaults, "SOURCE_TREE", tmp_path)
+    monkeypatch.setattr(defaults, "bundled_model", lambda: tmp_path / "none.tflite")
     path, _ = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 4
