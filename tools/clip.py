@@ -34,6 +34,7 @@ def make_clip(
     fps: float = DEFAULT_FPS,
     config: SynthConfig | None = None,
     source: str = "MNIST test set",
+    hold: int = 1,
 ) -> Path:
     """Render ``frames`` synthetic frames to ``video`` and the truth to ``video`` .json.
 
@@ -49,6 +50,9 @@ def make_clip(
         fps: frame rate stored in the file.
         config: frame appearance.
         source: what the digits came from, recorded in the truth file.
+        hold: frames each page stays in view, as a camera looking at a page sees it:
+            the same page again with fresh sensor noise (1: a new page every frame).
+            Each truth frame then names its ``page``.
 
     Returns:
         The path of the ground-truth JSON file.
@@ -59,6 +63,8 @@ def make_clip(
         raise ValueError(f"{video}: the clip is MJPG and must end in .avi")
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
+    if hold < 1:
+        raise ValueError(f"hold must be >= 1, got {hold}")
     config = config or SynthConfig()
     truth_path = video.with_suffix(".json")
     pending = PendingFile(video, ".avi")
@@ -72,18 +78,18 @@ def make_clip(
         if not writer.isOpened():
             raise SourceError(f"{video}: OpenCV cannot write {FOURCC} video here")
         writer.set(cv2.VIDEOWRITER_PROP_QUALITY, JPEG_QUALITY)
-        records = []
-        for i, frame in enumerate(synth_frames(images, labels, frames, seed, config)):
-            writer.write(frame.image)
-            records.append(
-                {
-                    "frame": i,
-                    "digits": [
-                        {"digit": d.digit, "box": list(d.box), "mnist_index": d.index}
-                        for d in frame.digits
-                    ],
-                }
-            )
+        records: list[dict[str, Any]] = []
+        pages = -(-frames // hold)
+        noise = np.random.default_rng([seed, hold])  # apart: hold=1 writes the clip it did
+        for page, frame in enumerate(synth_frames(images, labels, pages, seed, config)):
+            digits = [
+                {"digit": d.digit, "box": list(d.box), "mnist_index": d.index} for d in frame.digits
+            ]
+            for again in range(min(hold, frames - len(records))):
+                image = frame.image if again == 0 else _sensor_noise(frame.image, noise)
+                writer.write(image)
+                record = {"frame": len(records), "digits": digits}
+                records.append(record if hold == 1 else {**record, "page": page})
         writer.release()
         truth = {
             "schema_version": TRUTH_SCHEMA_VERSION,
@@ -94,6 +100,7 @@ def make_clip(
             "seed": seed,
             "source": source,
             "dark_ink": config.dark_ink,
+            **({"hold": hold} if hold > 1 else {}),
             "frames": records,
         }
         write_json(truth_path, truth, compact=True)
@@ -102,3 +109,9 @@ def make_clip(
         writer.release()
         pending.abort()
     return truth_path
+
+
+def _sensor_noise(image: np.ndarray, rng: np.random.Generator, sigma: float = 2.5) -> np.ndarray:
+    """The same page seen again: a new draw of the sensor's noise."""
+    noisy = image.astype(np.int16) + rng.normal(0.0, sigma, image.shape).astype(np.int16)
+    return np.clip(noisy, 0, 255).astype(np.uint8)

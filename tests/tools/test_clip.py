@@ -3,11 +3,13 @@ by this OpenCV, with a ground truth that matches it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from camera_demo.truth import load_truth
@@ -98,3 +100,18 @@ def test_the_committed_sample_clip_matches_its_truth():
     assert count_frames(SAMPLE_CLIP) == len(truth["frames"])
     assert SAMPLE_CLIP.stat().st_size < 8_000_000
     assert "test" in truth["source"].lower()  # never training digits
+
+
+def test_hold_keeps_each_page_in_view_for_several_frames(tmp_path, mnist_test):
+    video = tmp_path / "held.avi"
+    truth = json.loads(make_clip(*mnist_test, video, frames=10, seed=3, hold=4).read_text())
+    assert truth["hold"] == 4
+    assert [f["page"] for f in truth["frames"]] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
+    for a, b in itertools.pairwise(truth["frames"]):
+        if a["page"] == b["page"]:
+            assert a["digits"] == b["digits"]
+    capture = cv2.VideoCapture(str(video))
+    images = [capture.read()[1] for _ in range(10)]
+    same_page = np.abs(images[0].astype(int) - images[1].astype(int)).mean()
+    next_page = np.abs(images[3].astype(int) - images[4].astype(int)).mean()
+    assert 0 < same_page < 5 < next_page  # fresh noise on the same page, not a new page
