@@ -90,6 +90,7 @@ class Capture:
         self.captured = 0  # frames read from the source
         self.dropped = 0  # live frames replaced by a newer one before anyone took them
         self.reopens = 0  # successful reopenings of a live source
+        self.lost = False  # a live source is being reopened (no frames meanwhile)
         self.fps: float | None = None  # the source's nominal frame rate, when it says
         self.error: BaseException | None = None  # what ended the thread, if not the source
 
@@ -228,6 +229,7 @@ class Capture:
     def _reopen(self) -> bool:
         """Close and reopen a live source, waiting longer after each failure."""
         self._close_reader()
+        self.lost = True
         delay, longest = self._backoff
         failures = 0
         self._log(f"camera: {self.source} stopped delivering frames; reopening in {delay:g} s")
@@ -242,6 +244,7 @@ class Capture:
                 self._log(f"camera: {exc}; retrying in {delay:g} s")
                 continue
             self.reopens += 1
+            self.lost = False
             self._log(f"camera: {self.source} reopened")
             return True
         self._log(f"camera: giving up on {self.source} after {failures} failed attempts")

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from camera_demo.stable import StableRule
+
+if TYPE_CHECKING:
+    from camera_demo.mqtt import MqttConfig
 
 Box = tuple[int, int, int, int]
 
@@ -39,6 +45,13 @@ class CameraConfig:
     max_frames: int | None = None
     threads: int | None = None
     truth: Path | None = None
+    mqtt: str | None = None
+    ha_discovery: bool = False
+    stable: StableRule = field(default_factory=StableRule)
+    token: str | None = field(default=None, repr=False)
+    max_clients: int = 4
+    quiet: bool = False
+    watch_model: bool = True
 
     def __post_init__(self) -> None:
         if not str(self.source).strip():
@@ -55,10 +68,32 @@ class CameraConfig:
             raise ValueError(f"--roi {self.roi}: expected x, y >= 0 and w, h > 0")
         if self.record is not None and Path(self.record).suffix.lower() not in (".mp4", ".avi"):
             raise ValueError(f"--record {self.record}: use a .mp4 or .avi file name")
+        if self.max_clients < 1:
+            raise ValueError(f"--max-clients must be >= 1, got {self.max_clients}")
+        if self.token is not None and not self.token.strip():
+            raise ValueError("--token (or EDGECNN_TOKEN) must not be empty")
         if self.serve is not None:
-            from camera_demo.server import parse_address
+            from camera_demo.server import is_loopback, parse_address
 
-            parse_address(self.serve)
+            host, _ = parse_address(self.serve)
+            if not is_loopback(host) and self.token is None:
+                raise ValueError(
+                    f"--serve {self.serve}: listening beyond this machine needs a token: "
+                    "give --token or set EDGECNN_TOKEN"
+                )
+        if self.ha_discovery and self.mqtt is None:
+            raise ValueError("--ha-discovery needs --mqtt")
+        if self.mqtt is not None:
+            self.mqtt_config  # noqa: B018  (parse now: a bad URL is a usage error)
+
+    @property
+    def mqtt_config(self) -> MqttConfig | None:
+        """``--mqtt`` parsed, with ``--ha-discovery``."""
+        if self.mqtt is None:
+            return None
+        from camera_demo.mqtt import parse_mqtt_url
+
+        return parse_mqtt_url(self.mqtt, ha_discovery=self.ha_discovery)
 
     @property
     def show_window(self) -> bool:

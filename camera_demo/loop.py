@@ -12,10 +12,17 @@ One frame at a time on the caller's thread (capture has its own thread). Outputs
   (``digit`` is null for a rejected reading, ``?`` in the text; ``digits`` holds every
   line's digits in reading order, lines top to bottom);
 - ``--record OUT.mp4``: the annotated video, renamed into place at the end;
-- ``--serve HOST:PORT``: the annotated MJPEG stream and the latest reading.
+- ``--serve HOST:PORT``: the annotated MJPEG stream, the readings, metrics, health;
+- ``--mqtt URL``: each new stable reading (``--stable K/N``) to a broker.
 
-A summary follows the run, also after Ctrl-C: on stderr when the JSON lines go to
-stdout, else on stdout.
+Every record carries ``"stable": true`` when its digits were read in K of the last N
+frames. Between frames the model file is watched; a replaced one is loaded if it
+passes a self-check (:mod:`camera_demo.swap`). Events (start, model loaded or
+refused, source lost and back, MQTT connected or lost, published) are one line each
+on stderr.
+
+A summary follows the run, also after Ctrl-C or SIGTERM: on stderr when the JSON lines
+go to stdout, else on stdout.
 """
 
 from __future__ import annotations
@@ -25,13 +32,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from camera_demo.capture import Capture
-from camera_demo.config import Box, CameraConfig
+from camera_demo.config import CameraConfig
+from camera_demo.endpoints import sigterm_stops, start_mqtt, start_server
+from camera_demo.metrics import RunMetrics, file_sha256
 from camera_demo.outputs import JsonLines, Outputs, lines_dicts, reading_dict, require_gui
+from camera_demo.roi import crop, shift_line
 from camera_demo.sources import FrameReader, Source, open_source, parse_source
+from camera_demo.stable import StableFilter
 from camera_demo.summary import LatencyStats, RateMeter, RunSummary
+from camera_demo.swap import ModelWatcher
 from camera_demo.truth import Scorer, load_truth
 from edge_runtime._deps import require
 from edge_runtime.errors import ModelFormatError
@@ -66,13 +79,22 @@ class CameraApp:
         self._stop = threading.Event()
         self.serving = threading.Event()  # set once --serve is listening
         self.server_address: tuple[str, int] | None = None
+        self.metrics = RunMetrics()
+        self.stable = StableFilter(config.stable)
+        self._stopped_by: str | None = None
+        self._active: Any = None  # the classifier in use (a swap replaces it)
+        self._owns_active = False
 
     def stop(self) -> None:
         """Ask the loop to finish after the current frame."""
         self._stop.set()
 
+    def _signalled(self, name: str) -> None:
+        self._stopped_by = name
+        self.stop()
+
     def run(self) -> RunSummary:
-        """Run until the source ends, ``--max-frames``, ``stop()``, q/Esc, or Ctrl-C.
+        """Run until the source ends, ``--max-frames``, ``stop()``, q/Esc, Ctrl-C or SIGTERM.
 
         Returns:
             The summary (also printed).
@@ -91,40 +113,48 @@ class CameraApp:
             require_gui(cv2)
         scorer = Scorer(load_truth(cfg.truth)) if cfg.truth is not None else None
         source = parse_source(cfg.source)
-        owned = self._classifier is None
-        classifier = self._classifier
-        if classifier is None:
-            from edge_runtime import DigitClassifier
-
-            if cfg.model is None:
-                raise ModelFormatError("no model given to the camera")
-            classifier = DigitClassifier(cfg.model, num_threads=cfg.threads)
+        log = _printer(err)
+        self._owns_active = self._classifier is None
+        self._active = self._classifier or self._load(cfg.model)
         cv2_threads = cv2.getNumThreads()
         if cfg.threads is not None:
             cv2.setNumThreads(cfg.threads)
         outputs = Outputs()
         json_to_stdout = cfg.json_out is None and cfg.headless
         try:
-            capture = outputs.capture = Capture(source, self._opener, log=_printer(err)).start()
-            if cfg.json_out is not None or cfg.headless:
-                outputs.jsonl = JsonLines(cfg.json_out, out)
-            if cfg.record is not None:
-                from camera_demo.record import Recorder
+            watcher = self._model_watcher(source, log)
+            with sigterm_stops(self._signalled):
+                capture = outputs.capture = Capture(source, self._opener, log=log).start()
+                self.metrics.capture = capture
+                if cfg.json_out is not None or (json_to_stdout and not cfg.quiet):
+                    outputs.jsonl = JsonLines(cfg.json_out, out)
+                if cfg.record is not None:
+                    from camera_demo.record import Recorder
 
-                outputs.recorder = Recorder(cfg.record, fps=capture.fps)
-            if cfg.serve is not None:
-                self._start_server(outputs, source, err)
-            summary = self._loop(cv2, classifier, capture, outputs, scorer)
+                    outputs.recorder = Recorder(cfg.record, fps=capture.fps)
+                if cfg.mqtt is not None:
+                    outputs.mqtt = self.metrics.mqtt = start_mqtt(cfg, log)
+                if cfg.serve is not None:
+                    title = f"edgecnn camera: {source}"
+                    self.server_address = start_server(
+                        cfg, outputs, self.metrics, lambda: self.stable.latest, title, log
+                    )
+                    self.serving.set()
+                summary = self._loop(cv2, capture, outputs, scorer, watcher, log)
         except BaseException:
             outputs.close(cv2, commit=False)
             raise
         finally:
             cv2.setNumThreads(cv2_threads)
-            if owned:
-                classifier.close()
+            if self._owns_active:
+                self._active.close()
+            self._active = None
         outputs.close(cv2, commit=True)
         summary = dataclasses.replace(
-            summary, json_out=cfg.json_out, record=cfg.record if outputs.recorded else None
+            summary,
+            json_out=cfg.json_out,
+            record=cfg.record if outputs.recorded else None,
+            stopped_by=self._stopped_by,
         )
         target = err if json_to_stdout else out
         for line in summary.lines():
@@ -132,26 +162,32 @@ class CameraApp:
         target.flush()
         return summary
 
-    def _start_server(self, outputs: Outputs, source: Source, err: IO[str]) -> None:
-        from camera_demo.server import LiveFeed, StreamServer, is_loopback, parse_address
+    def _model_watcher(self, source: Source, log: Callable[[str], None]) -> ModelWatcher | None:
+        """Log the start; watch the model file (when the classifier says which it is)."""
+        path = getattr(self._active, "model_path", None) or self.config.model
+        if path is None:
+            log(f"camera: start {source}")
+            return None
+        path = Path(path)
+        self.metrics.model(path, file_sha256(path))
+        log(f"camera: start {source} with {path} (sha256 {self.metrics.model_sha256[:12]})")
+        return ModelWatcher(path, self._load, log) if self.config.watch_model else None
 
-        host, port = parse_address(self.config.serve or "")
-        outputs.feed = LiveFeed()
-        outputs.server = StreamServer(outputs.feed, host, port, title=f"edgecnn camera: {source}")
-        self.server_address = outputs.server.start()
-        shown = f"[{host}]" if ":" in host else host
-        print(f"serving http://{shown}:{self.server_address[1]}/", file=err, flush=True)
-        if not is_loopback(host):
-            print(
-                "warning: the stream has no authentication; anyone who can reach "
-                f"{host} can watch it",
-                file=err,
-                flush=True,
-            )
-        self.serving.set()
+    def _load(self, model: Path | None) -> Any:
+        from edge_runtime import DigitClassifier
+
+        if model is None:
+            raise ModelFormatError("no model given to the camera")
+        return DigitClassifier(model, num_threads=self.config.threads)
 
     def _loop(
-        self, cv2: Any, classifier: Any, capture: Capture, res: Outputs, scorer: Scorer | None
+        self,
+        cv2: Any,
+        capture: Capture,
+        res: Outputs,
+        scorer: Scorer | None,
+        watcher: ModelWatcher | None,
+        log: Callable[[str], None],
     ) -> RunSummary:
         cfg = self.config
         latency, meter = LatencyStats(), RateMeter()
@@ -176,14 +212,18 @@ class CameraApp:
                 now = time.perf_counter()
                 first = now if first is None else first
                 image = frame.image
-                region = _roi(image, cfg.roi)
-                lines = classifier.read_lines(region, cfg.min_confidence)
+                lines = self._active.read_lines(crop(image, cfg.roi), cfg.min_confidence)
                 if cfg.roi is not None:
-                    lines = [_shift_line(line, cfg.roi) for line in lines]
+                    lines = [shift_line(line, cfg.roi) for line in lines]
                 readings = [r for line in lines for r in line.readings]
                 ms = (time.perf_counter() - now) * 1000.0
                 latency.add(ms)
                 fps = meter.tick(now) or fps
+                stable, new = self.stable.add(lines, frame.index, frame.timestamp)
+                self.metrics.frame(ms / 1000.0, fps, new)
+                if new and res.mqtt is not None and self.stable.latest is not None:
+                    res.mqtt.offer(self.stable.latest)
+                    log(f"mqtt: publishing {self.stable.latest['text']} (frame {frame.index})")
                 if scorer is not None:
                     scorer.add(frame.index, readings)
                 record = {
@@ -192,6 +232,7 @@ class CameraApp:
                     "latency_ms": round(ms, 3),
                     "digits": [reading_dict(r) for r in readings],
                     "lines": lines_dicts(lines),
+                    "stable": stable,
                 }
                 if draw:
                     draw_readings(image, readings, fps=fps, latency_ms=ms, roi=cfg.roi)
@@ -206,6 +247,8 @@ class CameraApp:
                     self._window_events(cv2)
                 frames += 1
                 last = time.perf_counter()
+                if watcher is not None:
+                    self._swap(watcher)
                 if cfg.max_frames is not None and frames >= cfg.max_frames:
                     break
                 if pace and first is not None:
@@ -227,35 +270,24 @@ class CameraApp:
             truth=scorer.result() if scorer is not None else None,
         )
 
+    def _swap(self, watcher: ModelWatcher) -> None:
+        """Between frames: switch to a replaced model file that passed its self-check."""
+        swapped = watcher.poll()
+        self.metrics.swaps["refused"] = watcher.refused
+        if swapped is None:
+            return
+        classifier, sha = swapped
+        old, owned = self._active, self._owns_active
+        self._active, self._owns_active = classifier, True
+        if owned:
+            old.close()
+        self.metrics.model(watcher.path, sha)
+        self.metrics.swaps["loaded"] = watcher.loaded
+
     def _window_events(self, cv2: Any) -> None:
         key = cv2.waitKey(1) & 0xFF
         if key in (ord("q"), 27):  # q or Esc
             self.stop()
-
-
-def _roi(image: Any, roi: Box | None) -> Any:
-    if roi is None:
-        return image
-    x, y, w, h = roi
-    height, width = image.shape[:2]
-    if x + w > width or y + h > height:
-        raise ValueError(f"--roi {x},{y},{w},{h} does not fit in the {width}x{height} frame")
-    return image[y : y + h, x : x + w]
-
-
-def _shift(reading: Any, roi: Box) -> Any:
-    x, y, w, h = reading.box
-    return type(reading)(
-        reading.digit, reading.confidence, (x + roi[0], y + roi[1], w, h), reading.rejected
-    )
-
-
-def _shift_line(line: Any, roi: Box) -> Any:
-    """A line read in the region of interest, in the frame's pixels."""
-    return type(line)(
-        tuple(_shift(r, roi) for r in line.readings),
-        tuple(tuple(_shift(r, roi) for r in number) for number in line.numbers),
-    )
 
 
 def _printer(stream: IO[str]) -> Callable[[str], None]:

@@ -95,6 +95,7 @@ class Outputs:
         self.recorder: Any = None
         self.feed: Any = None
         self.server: Any = None
+        self.mqtt: Any = None
         self.recorded = False
         self._window = False
 
@@ -118,6 +119,9 @@ class Outputs:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.mqtt is not None:  # after a failure too: the status says offline
+            self.mqtt.close()
+            self.mqtt = None
         if self.recorder is not None:
             if commit:
                 self.recorded = self.recorder.close() is not None

@@ -25,6 +25,7 @@ class RunSummary:
         dropped: live frames never processed because a newer one had arrived.
         captured: frames read from the source.
         interrupted: the run ended with Ctrl-C.
+        stopped_by: the signal that ended the run (``"SIGTERM"``), when one did.
         truth: the score against ``--truth``, when given.
         record: the video written, when asked for.
         json_out: the JSON-lines file written, when asked for.
@@ -38,6 +39,7 @@ class RunSummary:
     dropped: int
     captured: int
     interrupted: bool = False
+    stopped_by: str | None = None
     truth: TruthScore | None = None
     record: Path | None = None
     json_out: Path | None = None
@@ -54,6 +56,8 @@ class RunSummary:
             "captured": self.captured,
             "interrupted": self.interrupted,
         }
+        if self.stopped_by is not None:
+            out["stopped_by"] = self.stopped_by
         if self.truth is not None:
             out["truth"] = self.truth.as_dict()
         if self.record is not None:
@@ -66,7 +70,8 @@ class RunSummary:
         """The summary as short human-readable lines."""
         lines = [
             f"frames: {self.frames} in {self.elapsed_s:.2f} s, mean {self.mean_fps:.1f} FPS"
-            + (" (stopped by Ctrl-C)" if self.interrupted else ""),
+            + (" (stopped by Ctrl-C)" if self.interrupted else "")
+            + (f" (stopped by {self.stopped_by})" if self.stopped_by else ""),
             f"latency: p50 {self.latency_p50_ms:.2f} ms, p99 {self.latency_p99_ms:.2f} ms",
             f"dropped frames: {self.dropped} of {self.captured} captured",
         ]

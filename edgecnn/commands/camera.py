@@ -35,8 +35,33 @@ def camera(
     ),
     serve: str | None = typer.Option(
         None,
-        help="Serve the annotated MJPEG stream and a web page at HOST:PORT "
-        "(e.g. 127.0.0.1:8000; no authentication).",
+        help="Serve the annotated MJPEG stream, a web page, /reading.json, /metrics and "
+        "/healthz at [HOST:]PORT (HOST defaults to 127.0.0.1; any non-loopback HOST "
+        "needs --token).",
+    ),
+    token: str | None = typer.Option(
+        None,
+        envvar="EDGECNN_TOKEN",
+        show_envvar=True,
+        help="Required of every --serve request: 'Authorization: Bearer TOKEN' or ?token=TOKEN.",
+    ),
+    max_clients: int = typer.Option(4, help="MJPEG viewers at once with --serve; more get 503."),
+    mqtt: str | None = typer.Option(
+        None,
+        help="Publish stable readings to mqtt[s]://[USER:PASS@]HOST[:PORT][/PREFIX] "
+        "(PREFIX/reading, PREFIX/status; default prefix edgecnn/<hostname>).",
+    ),
+    ha_discovery: bool = typer.Option(
+        False, "--ha-discovery", help="Announce a Home Assistant sensor (MQTT discovery)."
+    ),
+    stable: str = typer.Option(
+        "3/5", help="A reading is stable once read in K of the last N frames (K/N)."
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="With --headless: no JSON line per frame on stdout (a service)."
+    ),
+    watch_model: bool = typer.Option(
+        True, help="Load a replaced model file between frames, if it passes a self-check."
     ),
     roi: str | None = typer.Option(
         None, help="Only look for digits in this region: x,y,w,h in frame pixels."
@@ -57,11 +82,13 @@ def camera(
 ) -> None:
     """Find and read every digit in each frame; show, stream, record or log it.
 
-    Ends at the end of a file, after --max-frames, or with Ctrl-C (q/Esc in the
-    window); a summary (FPS, latency, dropped frames, accuracy with --truth) follows.
+    Ends at the end of a file, after --max-frames, or with Ctrl-C or SIGTERM (q/Esc
+    in the window); a summary (FPS, latency, dropped frames, accuracy with --truth)
+    follows.
     """
     from camera_demo.config import CameraConfig, parse_roi
     from camera_demo.loop import run_camera
+    from camera_demo.stable import parse_stable
 
     config = CameraConfig(
         source=source,
@@ -75,6 +102,13 @@ def camera(
         max_frames=max_frames,
         threads=threads,
         truth=truth,
+        mqtt=mqtt,
+        ha_discovery=ha_discovery,
+        stable=parse_stable(stable),
+        token=token,
+        max_clients=max_clients,
+        quiet=quiet,
+        watch_model=watch_model,
     )
     for path, option in (
         (json_out, "--json-out"),

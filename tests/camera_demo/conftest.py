@@ -14,3 +14,22 @@ def classifier(model_path):
 
     with DigitClassifier(model_path, num_threads=1) as clf:
         yield clf
+
+
+@pytest.fixture(scope="session")
+def mosquitto_binary() -> str:
+    """The mosquitto broker's path (installed from Debian's packages when missing)."""
+    from services import need_commands
+
+    return need_commands(mosquitto="mosquitto", mosquitto_sub="mosquitto-clients")["mosquitto"]
+
+
+@pytest.fixture
+def broker(mosquitto_binary, tmp_path):
+    """A running mosquitto on a free loopback port, stopped at the end."""
+    from services import Broker
+
+    server = Broker(mosquitto_binary, tmp_path)
+    server.start()
+    yield server
+    server.stop()

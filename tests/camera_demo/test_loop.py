@@ -39,7 +39,8 @@ def test_headless_prints_one_json_line_per_frame_and_the_summary_on_stderr(short
     assert len(lines) == len(truth) == summary.frames
     assert [r["frame"] for r in lines] == list(range(len(truth)))
     for record in lines:
-        assert set(record) == {"frame", "timestamp", "latency_ms", "digits", "lines"}
+        assert set(record) == {"frame", "timestamp", "latency_ms", "digits", "lines", "stable"}
+        assert isinstance(record["stable"], bool)
         assert record["latency_ms"] > 0 and record["timestamp"] > 1e9
         for digit in record["digits"]:
             assert set(digit) == {"digit", "confidence", "box"}

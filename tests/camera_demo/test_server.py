@@ -103,7 +103,9 @@ def test_streams_end_when_the_feed_closes():
 def test_parse_address_and_loopback():
     assert parse_address("127.0.0.1:8000") == ("127.0.0.1", 8000)
     assert parse_address("[::1]:0") == ("::1", 0)
-    for bad in ("8000", "host:", ":80", "h:70000", "h:x"):
+    # a port alone listens on loopback: --serve never opens to the network by default
+    assert parse_address("8000") == parse_address(":8000") == ("127.0.0.1", 8000)
+    for bad in ("", "host:", "h:70000", "h:x", "0.0.0.0"):
         with pytest.raises(ValueError):
             parse_address(bad)
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")

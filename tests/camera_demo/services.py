@@ -1,0 +1,154 @@
+"""Real services for the camera tests: a mosquitto broker on a free loopback port, a
+paho subscriber, and the Debian packages they need (imported by name: pytest puts this
+folder on sys.path).
+
+The packages are installed by ``scripts/test_packages.sh`` (apt-get, as root), as the
+Pi emulation test installs qemu. Without them a test skips only where they cannot be
+installed (not root) and this is not CI; in CI a missing broker fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SBIN = ":/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_commands(**commands: str) -> dict[str, str]:
+    """Paths of the commands (name=Debian package), installing what is missing.
+
+    Skips when they are missing and cannot be installed outside CI; fails in CI.
+    """
+    found = {c: shutil.which(c, path=os.environ.get("PATH", "") + SBIN) for c in commands}
+    if all(found.values()):
+        return {c: str(p) for c, p in found.items()}
+    missing = " ".join(commands[c] for c, p in found.items() if not p)
+    if os.geteuid() != 0 and not in_ci():
+        pytest.skip(f"{missing} not installed, and installing needs root")
+    pairs = [f"{c}={p}" for c, p in commands.items()]
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "test_packages.sh"), *pairs],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"cannot install {missing}: {result.stdout}{result.stderr}".strip())
+    found = {c: shutil.which(c, path=os.environ.get("PATH", "") + SBIN) for c in commands}
+    return {c: str(p) for c, p in found.items() if p}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, up: bool = True, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                if up:
+                    return
+        except OSError:
+            if not up:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"port {port} did not go {'up' if up else 'down'} in {timeout} s")
+
+
+class Broker:
+    """mosquitto on 127.0.0.1:PORT, anonymous, no persistence; stop() and start() again."""
+
+    def __init__(self, binary: str, folder: Path) -> None:
+        self.binary, self.port = binary, free_port()
+        self.config = folder / "mosquitto.conf"
+        self.log = folder / "mosquitto.log"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self._process = subprocess.Popen(
+                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+        wait_port(self.port, up=False)
+
+
+class Subscriber:
+    """A real paho client on ``topic`` (``#`` wildcards allowed), reconnecting like any
+    client; every message is kept with the time it arrived."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[tuple[float, str, bytes, bool]] = []
+        self.connected = threading.Event()
+        self._lock = threading.Lock()
+        self._topic = topic
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        client.reconnect_delay_set(0.2, 1.0)
+        client.on_connect = self._on_connect
+        client.on_message = self._on_message
+        client.on_disconnect = lambda *a: self.connected.clear()
+        client.connect_async("127.0.0.1", port, keepalive=10)
+        client.loop_start()
+        self._client = client
+
+    def _on_connect(self, client, userdata, flags, reason, props) -> None:
+        client.subscribe(self._topic, qos=1)
+        self.connected.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        with self._lock:
+            self.messages.append(
+                (time.monotonic(), message.topic, message.payload, bool(message.retain))
+            )
+
+    def on(self, topic: str) -> list[tuple[float, bytes]]:
+        with self._lock:
+            return [(t, p) for t, top, p, _ in self.messages if top == topic]
+
+    def readings(self, topic: str) -> list[tuple[float, dict]]:
+        return [(t, json.loads(p)) for t, p in self.on(topic)]
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
