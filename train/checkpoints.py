@@ -19,6 +19,7 @@ import numpy as np
 from edge_runtime._files import write_json
 from edgecnn.train.artifacts import save_model
 from edgecnn.train.config import TrainConfig
+from edgecnn.train.models import RecipeKind
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"
@@ -36,7 +37,7 @@ def config_fingerprint(config: TrainConfig, data_sha256: str) -> dict[str, Any]:
         A JSON-ready dict, stored in ``state.json`` as ``config``.
     """
     recipe = config.recipe
-    return {
+    fingerprint = {
         "arch": config.arch.value,
         "epochs": recipe.epochs,
         "batch_size": recipe.batch_size,
@@ -44,6 +45,10 @@ def config_fingerprint(config: TrainConfig, data_sha256: str) -> dict[str, Any]:
         "limit": config.limit,
         "data_sha256": data_sha256,
     }
+    # Only when not the default, so checkpoints made before recipe kinds still resume.
+    if config.recipe_kind is not RecipeKind.DEFAULT:
+        fingerprint["recipe"] = config.recipe_kind.value
+    return fingerprint
 
 
 def read_checkpoint(folder: Path) -> dict[str, Any] | None:

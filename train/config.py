@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from edgecnn.train.models import Arch, Recipe, get_architecture
+from edgecnn.train.models import Arch, Recipe, RecipeKind, get_architecture
 
 MIN_LIMIT = 100
 
@@ -27,6 +27,7 @@ class TrainConfig:
         out: folder for the artifacts (created if needed).
         resume: continue from ``<out>/checkpoints`` when a checkpoint is there.
         limit: train on only the first ``limit`` training images (quick tries, tests).
+        recipe_kind: the architecture's default recipe, or its robust one.
     """
 
     arch: Arch = Arch.SEED
@@ -37,9 +38,11 @@ class TrainConfig:
     out: Path = Path("artifacts")
     resume: bool = False
     limit: int | None = None
+    recipe_kind: RecipeKind = RecipeKind.DEFAULT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arch", get_architecture(self.arch).name)
+        object.__setattr__(self, "recipe_kind", RecipeKind(self.recipe_kind))
         if self.epochs is not None and self.epochs < 1:
             raise ValueError(f"--epochs must be >= 1, got {self.epochs}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -51,8 +54,8 @@ class TrainConfig:
 
     @property
     def recipe(self) -> Recipe:
-        """The architecture's recipe with this run's epochs and batch size."""
-        base = get_architecture(self.arch).recipe
+        """The architecture's recipe of this kind, with this run's epochs and batch size."""
+        base = get_architecture(self.arch).recipe_for(self.recipe_kind)
         return replace(
             base, epochs=self.epochs or base.epochs, batch_size=self.batch_size or base.batch_size
         )

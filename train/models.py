@@ -9,7 +9,7 @@ of the model, so an exported model holds only the architecture below.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -32,19 +32,68 @@ class Schedule(str, Enum):
     COSINE = "cosine"  # from the initial rate down to ``final_lr_fraction`` of it
 
 
+_PROBABILITIES = (
+    "refit_prob",
+    "elastic_prob",
+    "stroke_prob",
+    "binarize_prob",
+    "blur_prob",
+    "noise_prob",
+)
+
+
 @dataclass(frozen=True)
 class Augmentation:
-    """Random affine distortions applied per image while training.
+    """Random distortions applied per image while training.
+
+    The first three fields are the affine distortion every recipe has used. The rest
+    model a camera and a pen (:mod:`edgecnn.train.augment`); they default to off, and
+    while they are all off the batches are those of the affine path, bit for bit.
 
     Attributes:
         rotation_deg: rotate by up to this many degrees either way.
-        shift_px: translate by up to this many pixels along each axis.
+        shift_px: translate by up to this many pixels along each axis (after the re-fit).
         zoom: scale by a factor in ``[1 - zoom, 1 + zoom]``.
+        aspect: widen by a factor of up to ``1 + aspect`` (log-uniform).
+        aspect_narrow: narrow by a factor of down to ``1 / (1 + aspect_narrow)``.
+        shear: shear ``x += k * y`` with ``k`` in ``[-shear, shear]``.
+        refit_prob: chance of a ``to_mnist``-like re-fit after the affine: the ink's box
+            scaled to 20 px (jittered by ``refit_size_jitter``), its centre of mass at (14, 14).
+        refit_size_jitter: relative jitter of that 20 px.
+        elastic_prob: chance of a smooth elastic displacement.
+        elastic_alpha: the displacement's largest control vector, in pixels.
+        elastic_grid: control points per side of the displacement field.
+        stroke_prob: chance of a pen-width change, a blend of erosion / identity /
+            dilations drawn in ``[stroke_min, stroke_max]`` (-1: erode 2x2, 1: dilate
+            2x2, 2: dilate 3x3).
+        stroke_min: thinnest pen.
+        stroke_max: thickest pen.
+        binarize_prob: chance of thresholding at a random level in [0.25, 0.6].
+        blur_prob: chance of a Gaussian blur of sigma up to ``blur_sigma``, re-saturated.
+        blur_sigma: the largest blur.
+        noise_prob: chance of Gaussian noise of sigma up to ``noise_sigma``.
+        noise_sigma: the largest noise, in units of full ink.
     """
 
     rotation_deg: float = 0.0
     shift_px: float = 0.0
     zoom: float = 0.0
+    aspect: float = 0.0
+    aspect_narrow: float = 0.0
+    shear: float = 0.0
+    refit_prob: float = 0.0
+    refit_size_jitter: float = 0.08
+    elastic_prob: float = 0.0
+    elastic_alpha: float = 2.0
+    elastic_grid: int = 4
+    stroke_prob: float = 0.0
+    stroke_min: float = -1.0
+    stroke_max: float = 2.0
+    binarize_prob: float = 0.0
+    blur_prob: float = 0.0
+    blur_sigma: float = 1.0
+    noise_prob: float = 0.0
+    noise_sigma: float = 0.2
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rotation_deg <= 45.0:
@@ -53,10 +102,67 @@ class Augmentation:
             raise ValueError(f"shift_px must be in [0, 8], got {self.shift_px}")
         if not 0.0 <= self.zoom < 0.5:
             raise ValueError(f"zoom must be in [0, 0.5), got {self.zoom}")
+        for name in _PROBABILITIES:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("aspect", "aspect_narrow"):
+            if not 0.0 <= getattr(self, name) <= 1.5:
+                raise ValueError(f"{name} must be in [0, 1.5], got {getattr(self, name)}")
+        if not 0.0 <= self.shear <= 1.0:
+            raise ValueError(f"shear must be in [0, 1], got {self.shear}")
+        if not 0.0 <= self.refit_size_jitter < 0.5:
+            raise ValueError(f"refit_size_jitter must be in [0, 0.5), got {self.refit_size_jitter}")
+        if not 0.0 <= self.elastic_alpha <= 8.0 or self.elastic_grid < 2:
+            raise ValueError("need 0 <= elastic_alpha <= 8 and elastic_grid >= 2")
+        if not -1.0 <= self.stroke_min <= self.stroke_max <= 2.0:
+            raise ValueError(
+                f"need -1 <= stroke_min <= stroke_max <= 2, got {self.stroke_min}, "
+                f"{self.stroke_max}"
+            )
+        if not 0.3 <= self.blur_sigma <= 3.0:
+            raise ValueError(f"blur_sigma must be in [0.3, 3], got {self.blur_sigma}")
+        if not 0.0 <= self.noise_sigma <= 1.0:
+            raise ValueError(f"noise_sigma must be in [0, 1], got {self.noise_sigma}")
+
+    @property
+    def robust(self) -> bool:
+        """Whether any camera/pen distortion is on (else: the affine path alone)."""
+        return bool(
+            self.aspect
+            or self.aspect_narrow
+            or self.shear
+            or any(getattr(self, name) for name in _PROBABILITIES)
+        )
 
     @property
     def enabled(self) -> bool:
-        return bool(self.rotation_deg or self.shift_px or self.zoom)
+        return bool(self.rotation_deg or self.shift_px or self.zoom or self.robust)
+
+
+#: The camera/pen distortions of the robust recipes: widen more than narrow (camera
+#: crops of square-boxed digits; narrowing turns 7s into flagged 1s), re-fit as
+#: ``to_mnist`` does, then shift; pen width, elastic, binarise, blur and noise sometimes.
+ROBUST_AUGMENTATION = Augmentation(
+    rotation_deg=10.0,
+    shift_px=3.5,
+    zoom=0.1,
+    aspect=0.7,
+    aspect_narrow=0.1,
+    shear=0.15,
+    refit_prob=0.8,
+    elastic_prob=0.15,
+    stroke_prob=0.5,
+    binarize_prob=0.1,
+    blur_prob=0.15,
+    noise_prob=0.2,
+)
+
+
+class RecipeKind(str, Enum):
+    """Which of an architecture's recipes a run uses."""
+
+    DEFAULT = "default"  # the recipe the zoo was first trained with
+    ROBUST = "robust"  # the same with ROBUST_AUGMENTATION: for camera crops
 
 
 @dataclass(frozen=True)
@@ -175,13 +281,46 @@ def _large(keras: Any) -> Any:
 
 @dataclass(frozen=True)
 class Architecture:
-    """One registry entry: how to build the model and how to train it by default."""
+    """One registry entry: how to build the model and how to train it.
+
+    Attributes:
+        name: the architecture.
+        description: one line for ``--help`` and the zoo.
+        recipe: the default recipe (what ``edgecnn train --arch NAME`` uses).
+        build: ``build(keras) -> keras.Model``.
+        robust_recipe: the recipe of ``--recipe robust``.
+    """
 
     name: Arch
     description: str
     recipe: Recipe
     build: Callable[[Any], Any]
+    robust_recipe: Recipe
 
+    def recipe_for(self, kind: RecipeKind | str) -> Recipe:
+        """The recipe of that kind."""
+        return self.robust_recipe if RecipeKind(kind) is RecipeKind.ROBUST else self.recipe
+
+
+_SEED_RECIPE = Recipe(
+    epochs=12,
+    batch_size=200,
+    learning_rate=2e-3,
+    augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
+)
+_TINY_RECIPE = Recipe(
+    epochs=30,
+    batch_size=128,
+    learning_rate=5e-3,
+    augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
+)
+_LARGE_RECIPE = Recipe(
+    epochs=30,
+    batch_size=128,
+    learning_rate=2e-3,
+    label_smoothing=0.05,
+    augmentation=Augmentation(rotation_deg=10.0, shift_px=2.5, zoom=0.1),
+)
 
 ARCHITECTURES: dict[Arch, Architecture] = {
     entry.name: entry
@@ -189,36 +328,23 @@ ARCHITECTURES: dict[Arch, Architecture] = {
         Architecture(
             Arch.SEED,
             "conv5x5x32, maxpool, dropout, dense 128: the classic baseline (592,074 params)",
-            Recipe(
-                epochs=12,
-                batch_size=200,
-                learning_rate=2e-3,
-                augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
-            ),
+            _SEED_RECIPE,
             _seed,
+            replace(_SEED_RECIPE, epochs=15, augmentation=ROBUST_AUGMENTATION),
         ),
         Architecture(
             Arch.TINY,
             "depthwise-separable convs + global pool for microcontrollers (~4k params)",
-            Recipe(
-                epochs=30,
-                batch_size=128,
-                learning_rate=5e-3,
-                augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
-            ),
+            _TINY_RECIPE,
             _tiny,
+            replace(_TINY_RECIPE, augmentation=ROBUST_AUGMENTATION),
         ),
         Architecture(
             Arch.LARGE,
             "2x(2 conv3x3 + BN) blocks, dense 256 + BN, dropout: for >= 99.6%",
-            Recipe(
-                epochs=30,
-                batch_size=128,
-                learning_rate=2e-3,
-                label_smoothing=0.05,
-                augmentation=Augmentation(rotation_deg=10.0, shift_px=2.5, zoom=0.1),
-            ),
+            _LARGE_RECIPE,
             _large,
+            replace(_LARGE_RECIPE, augmentation=ROBUST_AUGMENTATION),
         ),
     )
 }

@@ -39,6 +39,10 @@ def split_train(
 def augment_batch(images: Any, seed: Any, augmentation: Augmentation) -> Any:
     """Apply a random rotation, zoom and shift to each image of a batch (TensorFlow).
 
+    With any camera/pen distortion on (``augmentation.robust``) the batch goes through
+    :func:`edgecnn.train.augment.robust_augment_batch` instead; the affine path below is
+    kept as it is so that the recipes trained with it reproduce bit for bit.
+
     Args:
         images: float32 (B, 28, 28, 1).
         seed: int64 tensor of shape (2,) for the stateless random ops.
@@ -48,6 +52,11 @@ def augment_batch(images: Any, seed: Any, augmentation: Augmentation) -> Any:
         The distorted batch, same shape; uncovered pixels are 0 (background).
     """
     import tensorflow as tf
+
+    if augmentation.robust:
+        from edgecnn.train.augment import robust_augment_batch
+
+        return robust_augment_batch(images, seed, augmentation)
 
     count = tf.shape(images)[0]
     seeds = tf.random.experimental.stateless_split(seed, 4)

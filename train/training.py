@@ -48,6 +48,9 @@ class TrainResult:
         report: the test-split :class:`EvalReport`.
         epochs_run: epochs trained in this call (0 when a finished checkpoint was resumed).
         resumed_from: the checkpoint epoch this call started from (0 for a fresh run).
+        files: the artifacts written, ``metrics.json`` last.
+        history: per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (what
+            ``history.json`` holds), from epoch 1 even when resumed.
     """
 
     out: Path
@@ -57,6 +60,7 @@ class TrainResult:
     epochs_run: int
     resumed_from: int = 0
     files: tuple[Path, ...] = field(default=())
+    history: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def test_accuracy(self) -> float:
@@ -185,7 +189,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         f"training {config.arch.value} ({model.count_params():,} params) on {len(x_train):,} "
         f"images, validating on {len(x_val):,}: {recipe.epochs} "
         f"epoch{'s' * (recipe.epochs != 1)}, batch {recipe.batch_size}, "
-        f"Adam {recipe.learning_rate:g} {recipe.schedule.value}"
+        f"Adam {recipe.learning_rate:g} {recipe.schedule.value}, {config.recipe_kind.value} recipe"
     )
     epochs_run = recipe.epochs - first_epoch
     if epochs_run > 0:
@@ -236,6 +240,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "limit": config.limit,
         "train_images": len(x_train),
         "validation_images": len(x_val),
+        "recipe_kind": config.recipe_kind.value,
         "recipe": recipe.to_dict(),
         "data": {"source": mnist.source, "sha256": mnist.sha256},
         "train_seconds": round(seconds[0], 1),
@@ -257,6 +262,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         epochs_run=epochs_run,
         resumed_from=first_epoch,
         files=files,
+        history=history,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from edgecnn.commands.checks import writable_dir
-from edgecnn.train.models import Arch  # the real choices; light (no TensorFlow)
+from edgecnn.train.models import Arch, RecipeKind  # the real choices; light (no TF)
 
 app = typer.Typer()
 
@@ -50,6 +50,11 @@ def train(
     limit: int | None = typer.Option(
         None, help="Train on only the first N training images (quick tries)."
     ),
+    recipe: RecipeKind = typer.Option(
+        RecipeKind.DEFAULT,
+        help="The architecture's default recipe, or robust: the same with camera and pen "
+        "distortions (stroke width, re-fit, shift, blur, noise) for crops from photos.",
+    ),
 ) -> None:
     """Train a digit CNN on MNIST and write the model, metrics and plots to OUT."""
     from edgecnn.train.config import TrainConfig
@@ -64,6 +69,7 @@ def train(
         out=out,
         resume=resume,
         limit=limit,
+        recipe_kind=recipe,
     )
     writable_dir(config.out, "--out")
     result = run_training(config, echo=typer.echo)
