@@ -48,6 +48,9 @@ from edge_runtime.results import DigitLine, DigitReading
 Box = tuple[int, int, int, int]
 U8 = npt.NDArray[np.uint8]
 
+# Marks shorter than SMALL of their line's median height are dots, commas or broken-off
+# strokes, not digits; a closed loop down to SMALLEST is a 0 written small.
+SMALL, SMALLEST = 0.4, 0.3
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
 # Contrast is relative to the paper, but never to less than this (0-255): below it,
@@ -482,7 +485,7 @@ def _analyse(
         np.count_nonzero((heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights))
     )
     candidates = []
-    for group in _group(stats, n, wh, ww, cfg):
+    for group in _group(cv2, stats, labels, n, wh, ww, cfg):
         box, area = _extent(stats, group)
         x, y, w, h = box
         if not _digit_like(box, area, wh, ww, cfg) or not on_paper[y + h // 2, x + w // 2]:
@@ -501,8 +504,16 @@ def _analyse(
     kept_lines: list[list[int]] = []
     for line in group_lines([c.box for c in candidates]):
         height = float(median([candidates[i].box[3] for i in line]))
-        # a dot, a comma or a stroke broken off is far smaller than the digits beside it
-        keep = [i for i in line if len(line) == 1 or candidates[i].box[3] >= 0.4 * height]
+        keep = [
+            i
+            for i in line
+            if len(line) == 1
+            or candidates[i].box[3] >= SMALL * height
+            or (
+                candidates[i].box[3] >= SMALLEST * height
+                and _has_hole(cv2, labels, list(candidates[i].ids), candidates[i].box)
+            )
+        ]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
         kept.extend(candidates[i] for i in keep)
     return _Found(kept, kept_lines, contrast, labels, to_image, small_marks)
@@ -532,7 +543,13 @@ def _remove_long_lines(cv2: Any, mask: U8) -> U8:
 
 
 def _group(
-    stats: npt.NDArray[np.int32], n: int, wh: int, ww: int, cfg: FindConfig
+    cv2: Any,
+    stats: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.int32],
+    n: int,
+    wh: int,
+    ww: int,
+    cfg: FindConfig,
 ) -> list[list[int]]:
     """Merge the components that are fragments of one digit.
 
@@ -588,16 +605,23 @@ def _group(
     groups: dict[int, list[int]] = {}
     for i in ids:
         groups.setdefault(root(i), []).append(i)
-    return _attach_fragments(list(groups.values()), stats, wh, ww, cfg)
+    return _attach_fragments(cv2, list(groups.values()), stats, labels, wh, ww, cfg)
 
 
 def _attach_fragments(
-    groups: list[list[int]], stats: npt.NDArray[np.int32], wh: int, ww: int, cfg: FindConfig
+    cv2: Any,
+    groups: list[list[int]],
+    stats: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.int32],
+    wh: int,
+    ww: int,
+    cfg: FindConfig,
 ) -> list[list[int]]:
     """Join each fragment (a flat bar, or a piece under a third of a digit's height) to
     the nearest digit it (almost) touches, when that digit, alone and with it, is
     digit-shaped: a 5's bar off to the side, a 7's loose stroke. A small digit beside
-    a big one (not flat, over a third of its height) stays itself."""
+    a big one (not flat, over a third of its height) stays itself, and so does a small
+    closed loop (a 0 written small beside a long-tailed 7): fragments have no holes."""
     extents = [_extent(stats, g) for g in groups]
     order = sorted(range(len(groups)), key=lambda k: extents[k][0][3])
     merged_into: set[int] = set()
@@ -614,7 +638,7 @@ def _attach_fragments(
             gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
             if gap <= 0.2 * gh and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
-        if best < 0:
+        if best < 0 or _has_hole(cv2, labels, groups[s], extents[s][0]):
             continue
         (x, y, w, h), area = extents[best]
         x0, y0 = min(x, sx), min(y, sy)
@@ -624,6 +648,14 @@ def _attach_fragments(
             extents[best] = (union, area + s_area)
             merged_into.add(s)
     return [g for k, g in enumerate(groups) if k not in merged_into]
+
+
+def _has_hole(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> bool:
+    """Whether a group's ink encloses a hole (a closed loop, as in 0, 6, 8, 9)."""
+    x, y, w, h = box
+    ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
+    hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1]
+    return hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
 
 
 def _extent(stats: npt.NDArray[np.int32], group: list[int]) -> tuple[Box, int]:
