@@ -35,3 +35,52 @@ class FakeReader:
 
     def close(self) -> None:
         self.closed.set()
+
+
+class ClipCamera:
+    """A live camera that shows a real clip's frames at ``fps``, looping, until
+    ``unplug()``; then reads fail and reopening raises SourceError (as a camera pulled
+    from its socket does). Use :meth:`opener` as CameraApp's opener."""
+
+    def __init__(self, clip, fps: float = 30.0) -> None:
+        import cv2
+
+        capture = cv2.VideoCapture(str(clip))
+        self.frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            self.frames.append(frame)
+        capture.release()
+        assert self.frames, f"no frames in {clip}"
+        self.fps, self.period = fps, 1.0 / fps
+        self.plugged = threading.Event()
+        self.plugged.set()
+        self.opened = 0
+        self._next = 0
+        self._due = 0.0
+
+    def opener(self, source):
+        from edge_runtime.errors import SourceError
+
+        if not self.plugged.is_set():
+            raise SourceError(f"{source}: no such camera")
+        self.opened += 1
+        return self
+
+    def read(self):
+        if not self.plugged.is_set():
+            return None
+        now = time.monotonic()
+        self._due = max(self._due + self.period, now)
+        time.sleep(max(0.0, self._due - now))
+        frame = self.frames[self._next % len(self.frames)].copy()
+        self._next += 1
+        return frame
+
+    def unplug(self) -> None:
+        self.plugged.clear()
+
+    def close(self) -> None:
+        pass

@@ -17,6 +17,19 @@ def classifier(model_path):
 
 
 @pytest.fixture(scope="session")
+def held_clip(tmp_path_factory, mnist_test):
+    """30 pages, each held for 8 frames (10 s at 24 FPS), with its truth beside it: what
+    a camera looking at pages sees, for stable readings."""
+    from services import FPS, HOLD, PAGES
+
+    from tools.clip import make_clip
+
+    video = tmp_path_factory.mktemp("held") / "held.avi"
+    make_clip(*mnist_test, video, frames=PAGES * HOLD, seed=11, fps=FPS, hold=HOLD)
+    return video
+
+
+@pytest.fixture(scope="session")
 def mosquitto_binary() -> str:
     """The mosquitto broker's path (installed from Debian's packages when missing)."""
     from services import need_commands

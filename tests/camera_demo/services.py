@@ -1,6 +1,6 @@
 """Real services for the camera tests: a mosquitto broker on a free loopback port, a
-paho subscriber, and the Debian packages they need (imported by name: pytest puts this
-folder on sys.path).
+paho subscriber, the Debian packages they need, and a camera run in a thread
+(imported by name: pytest puts this folder on sys.path).
 
 The packages are installed by ``scripts/test_packages.sh`` (apt-get, as root), as the
 Pi emulation test installs qemu. Without them a test skips only where they cannot be
@@ -9,6 +9,7 @@ installed (not root) and this is not CI; in CI a missing broker fails.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -16,12 +17,18 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SBIN = ":/usr/local/sbin:/usr/sbin:/sbin"
+# The held clip (conftest.py): 30 pages, each in view for 8 frames, at 24 FPS.
+FPS = 24.0
+HOLD = 8
+PAGES = 30
 
 
 def in_ci() -> bool:
@@ -71,6 +78,64 @@ def wait_port(port: int, up: bool = True, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"port {port} did not go {'up' if up else 'down'} in {timeout} s")
+
+
+class Running:
+    """A CameraApp in a thread (its stderr kept), stopped at the end."""
+
+    def __init__(self, config, **kwargs) -> None:
+        from camera_demo.loop import CameraApp
+
+        self.err = io.StringIO()
+        self.app = CameraApp(config, stdout=io.StringIO(), stderr=self.err, **kwargs)
+        self.result: dict = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.app.serving.wait(15), self.err.getvalue()
+        self.base = f"http://127.0.0.1:{self.app.server_address[1]}"
+
+    def _run(self) -> None:
+        try:
+            self.result["summary"] = self.app.run()
+        except BaseException as exc:  # surfaced by stop()
+            self.result["error"] = exc
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def metrics(self, headers: dict | None = None) -> dict:
+        """/metrics parsed by prometheus_client: (name, labels) -> value."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        status, body = self.get("/metrics", headers)
+        assert status == 200, body
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body.decode())
+            for s in family.samples
+        }
+
+    def stop(self):
+        self.app.stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive()
+        if "error" in self.result:
+            raise self.result["error"]
+        return self.result["summary"]
+
+
+def wait_until(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 class Broker:

@@ -16,26 +16,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from services import Subscriber
+from services import FPS, HOLD, PAGES, Subscriber
 
 pytest.importorskip("paho.mqtt.client")
 parser = pytest.importorskip("prometheus_client.parser")
 
-FPS = 24.0
-HOLD = 8  # frames each page stays in view
-PAGES = 30
 PREFIX = "test/cam"
 OUTAGE_S = 3.0  # longer than any gap between frames the test allows
-
-
-@pytest.fixture(scope="session")
-def held_clip(tmp_path_factory, mnist_test) -> Path:
-    """30 pages, each held for 8 frames (10 s at 24 FPS), with its truth beside it."""
-    from tools.clip import make_clip
-
-    video = tmp_path_factory.mktemp("held") / "held.avi"
-    make_clip(*mnist_test, video, frames=PAGES * HOLD, seed=11, fps=FPS, hold=HOLD)
-    return video
 
 
 def edgecnn(*args: str) -> list[str]:
