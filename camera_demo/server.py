@@ -71,6 +71,7 @@ def _stderr(message: str) -> None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # listen backlog: dozens of pollers connecting at once
     feed: LiveFeed
     title: str
     token: bytes | None
