@@ -7,6 +7,7 @@ Classify a handwritten digit with an int8 TFLite model on a Raspberry Pi::
     with DigitClassifier("model_int8.tflite") as clf:
         prediction = clf.predict(image)     # 28x28 MNIST-form, or a photo of one digit
         print(prediction.digit, prediction.confidence)
+        print(clf.info.quantized_accuracy, clf.info.normalization.describe())
 
 Importing this package never imports TensorFlow or OpenCV.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from edge_runtime import errors
 from edge_runtime.backends import Backend
 from edge_runtime.classifier import DigitClassifier
+from edge_runtime.model_info import ModelInfo
 from edge_runtime.preprocess import NORMALIZATION, normalize, to_mnist
 from edge_runtime.results import DigitLine, DigitReading, Prediction
 
@@ -37,6 +39,7 @@ __all__ = [
     "DigitClassifier",
     "DigitLine",
     "DigitReading",
+    "ModelInfo",
     "Prediction",
     "__version__",
     "errors",

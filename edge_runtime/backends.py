@@ -96,7 +96,10 @@ def _load(backend: Backend) -> Any:
 
 
 def create_interpreter(
-    path: str | Path, num_threads: int | None = None, backend: Backend | str = Backend.AUTO
+    path: str | Path,
+    num_threads: int | None = None,
+    backend: Backend | str = Backend.AUTO,
+    content: bytes | None = None,
 ) -> tuple[Backend, Any]:
     """Load a model into an interpreter and allocate its tensors.
 
@@ -104,6 +107,9 @@ def create_interpreter(
         path: a ``.tflite`` file (checked beforehand with ``model_file.check_tflite_file``).
         num_threads: CPU threads for the interpreter; None leaves the backend's default.
         backend: which interpreter; see :class:`Backend`.
+        content: the file's bytes, already read and checked: the interpreter runs these
+            (not a second read of ``path``, which could differ), and ``path`` only
+            names the model in messages.
 
     Returns:
         (the backend used, the ready interpreter).
@@ -122,7 +128,8 @@ def create_interpreter(
         with warnings.catch_warnings():
             # tf.lite.Interpreter warns that it is deprecated; we know, it is the last resort.
             warnings.simplefilter("ignore")
-            interpreter = interpreter_cls(model_path=str(path), num_threads=num_threads)
+            source = {"model_path": str(path)} if content is None else {"model_content": content}
+            interpreter = interpreter_cls(**source, num_threads=num_threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelFormatError(

@@ -10,8 +10,10 @@ and an argmax.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 from edge_runtime import preprocess
 from edge_runtime.backends import Backend, create_interpreter
+from edge_runtime.convention import infer_info
 from edge_runtime.errors import ImageError, ModelFormatError
 from edge_runtime.find import read_digits as _read_digits
 from edge_runtime.find import read_lines as _read_lines
@@ -33,11 +36,11 @@ from edge_runtime.inputs import (
 )
 from edge_runtime.model_file import (
     TensorSpec,
-    check_sidecar_matches,
-    check_tflite_file,
-    derive_metadata,
-    read_sidecar,
+    check_description_matches,
+    open_model,
+    sidecar_path,
 )
+from edge_runtime.model_info import LOGITS, PROBABILITIES, ModelInfo
 from edge_runtime.results import DigitLine, DigitReading, Prediction
 
 # probabilities() feeds at most this many images per invoke: bounded memory on a
@@ -45,6 +48,7 @@ from edge_runtime.results import DigitLine, DigitReading, Prediction
 CHUNK = 256
 
 _U8 = np.dtype(np.uint8)
+_log = logging.getLogger("edge_runtime")
 _FAINT = bytes(range(INK_LEVEL))  # pixel values that are not ink
 
 
@@ -78,39 +82,30 @@ class DigitClassifier:
         """
         self._interpreter: Any = None
         self._lock = threading.Lock()
-        path = check_tflite_file(model_path)
-        self._backend, interpreter = create_interpreter(path, num_threads, backend)
+        model = open_model(model_path)
+        path = model.path
+        for warning in model.warnings:
+            _log.warning("%s", warning)
+        self._backend, interpreter = create_interpreter(path, num_threads, backend, model.data)
         inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelFormatError(
                 f"{path}: expected one input and one output, got {len(inputs)} and {len(outputs)}"
             )
         inp, out = TensorSpec(inputs[0], path, "input"), TensorSpec(outputs[0], path, "output")
-        if inp.shape[0] != 1 or int(np.prod(inp.shape[1:])) != MNIST_SHAPE[0] * MNIST_SHAPE[1]:
+        if int(np.prod(inp.shape[1:])) != MNIST_SHAPE[0] * MNIST_SHAPE[1]:
             raise ModelFormatError(f"{path}: input {list(inp.shape)} is not one 28x28 image")
-        if len(out.shape) != 2 or out.shape[0] != 1:
-            raise ModelFormatError(f"{path}: output {list(out.shape)} is not (1, classes)")
-        sidecar = read_sidecar(path)
-        if sidecar is not None:
-            check_sidecar_matches(path, sidecar, inp, out)
-        meta = sidecar if sidecar is not None else derive_metadata(path, inp, out)
-        labels = meta.get("labels") or [str(i) for i in range(out.shape[1])]
-
-        self._path, self._num_threads, self._meta = path, num_threads, meta
+        if len(out.shape) != 2 or out.shape[0] != inp.shape[0]:
+            raise ModelFormatError(f"{path}: output {list(out.shape)} is not (batch, classes)")
+        # A batch dimension of -1 in the signature can be resized; any other is fixed
+        # (``export --fixed-batch N``, or a third-party graph with constant reshapes).
+        self._fixed = None if inp.signature[:1] == (-1,) else inp.shape[0]
+        self._single = self._fixed in (None, 1)
+        self._path, self._num_threads, self._model = path, num_threads, model
         self._in, self._out = inp, out
         self._sample_shape = inp.shape[1:]
-        self._shape1 = inp.shape
-        self._batch = 1
-        self._digits = tuple(int(label) for label in labels)
-        norm = meta["normalization"]
-        self._encoder = InputEncoder(
-            inp.dtype,
-            inp.scale,
-            inp.zero_point,
-            float(norm["scale"]),
-            float(norm.get("offset", 0.0)),
-        )
-        self._lut, self._table = self._encoder.lut, self._encoder.table
+        self._shape1 = (1, *inp.shape[1:])
+        self._batch = inp.shape[0]
         self._in_index, self._out_index, self._in_dtype = inp.index, out.index, inp.dtype
         self._out_lut = None
         if out.dtype.kind in "iu":
@@ -123,19 +118,44 @@ class DigitClassifier:
         )
         self._interpreter = interpreter
         self._softmax = False
-        # A model that ends in logits rather than softmax gets a softmax here; the probe
-        # (a blank image) also warms the interpreter up.
-        probe = self._run(np.full(self._shape1, self._lut[0], dtype=self._lut.dtype))
-        self._softmax = not looks_like_probabilities(probe)
+        self._info = self._describe(model.info, model.source)
+        self._digits = tuple(int(label) for label in self._info.labels)
+        scale, offset = self._info.normalization.linear()
+        self._encoder = InputEncoder(inp.dtype, inp.scale, inp.zero_point, scale, offset)
+        self._lut, self._table = self._encoder.lut, self._encoder.table
+        kind = self._info.output.kind
+        if kind is None:
+            # A model that ends in logits rather than softmax gets a softmax here; the
+            # probe (a blank image) also warms the interpreter up.
+            probe = self._run(np.full(self._shape1, self._lut[0], dtype=self._lut.dtype))
+            kind = PROBABILITIES if looks_like_probabilities(probe) else LOGITS
+            self._info = self._info.replace(output=replace(self._info.output, kind=kind))
+        self._softmax = kind == LOGITS
+
+    def _describe(self, info: ModelInfo | None, source: str | None) -> ModelInfo:
+        """The model's description, checked against its tensors; inferred when it has none."""
+        inp, out, path = self._in, self._out, self._path
+        if info is None:
+            shape = self._sample_shape
+            return infer_info(self._model, inp, out, lambda x: self._run(x.reshape(-1, *shape)))
+        where = str(sidecar_path(path)) if source == "sidecar" else f"{path.name} (embedded)"
+        check_description_matches(path, info, where, inp, out)
+        _log.debug("%s: described by its %s copy", path.name, source)
+        return info
 
     # -- public API -------------------------------------------------------------
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        """The sidecar JSON, or what was derived from the tensors (``"derived": True``)."""
-        import copy
+    def info(self) -> ModelInfo:
+        """What describes the model: its sidecar, else the description embedded in it,
+        else what was inferred from its tensors and the bundled probe digits
+        (:attr:`ModelInfo.inferred` says how)."""
+        return self._info
 
-        return copy.deepcopy(self._meta)
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """:attr:`info` as JSON (a fresh dict; ``"derived": True`` when inferred)."""
+        return self._info.to_json()
 
     @property
     def backend(self) -> Backend:
@@ -166,7 +186,12 @@ class DigitClassifier:
         Raises:
             ImageError: not an image (wrong rank, dtype, empty).
         """
-        if type(image) is np.ndarray and image.shape == MNIST_SHAPE and image.dtype is _U8:
+        if (
+            type(image) is np.ndarray
+            and image.shape == MNIST_SHAPE
+            and image.dtype is _U8
+            and self._single
+        ):
             # bytes.translate does a 256-entry table lookup in C: cheaper here than any
             # numpy call, both for the blank test and for pixel -> quantized input.
             pixels = image.tobytes()
@@ -305,6 +330,8 @@ class DigitClassifier:
         return out
 
     def _run(self, x: np.ndarray) -> np.ndarray:
+        if self._fixed is not None and len(x) != self._fixed:
+            return self._run_fixed(x)
         with self._lock:
             if self._batch != len(x):
                 self._resize(len(x))
@@ -312,6 +339,17 @@ class DigitClassifier:
             self._invoke()
             q = self._get(self._out_index)
         return self._decode(q)
+
+    def _run_fixed(self, x: np.ndarray) -> np.ndarray:
+        """A graph with a fixed batch of B: B at a time, the last slice padded."""
+        size = self._fixed or 1
+        out = []
+        for start in range(0, len(x), size):
+            part = x[start : start + size]
+            if len(part) < size:
+                part = np.concatenate([part, np.repeat(part[-1:], size - len(part), axis=0)])
+            out.append(self._run(part)[: len(x) - start])
+        return np.concatenate(out) if out else np.empty((0, self._out.shape[1]), np.float32)
 
     def _resize(self, n: int) -> None:
         if self._interpreter is None:

@@ -1,9 +1,11 @@
-"""Model files: is this a whole TFLite flatbuffer, and what does its sidecar say?
+"""Model files: is this a whole TFLite flatbuffer, what describes it, and do they match?
 
-The file is checked before an interpreter sees it: some interpreter builds crash,
-rather than raise, on a damaged flatbuffer. The check walks the top of the
-flatbuffer (root table, subgraphs, buffers) and makes sure every offset and length
-stays inside the file, which is what a truncated download or copy breaks.
+The file is checked before an interpreter sees it (:mod:`edge_runtime.flatbuffer`).
+A model is described by the sidecar JSON beside it (``X.tflite`` -> ``X.json``) and by
+the copy export embeds in the file (:mod:`edge_runtime.embedded`); either records the
+SHA-256 of the model's bytes, and a model whose bytes do not give it is refused
+before any inference. When both descriptions exist and disagree, the sidecar wins
+(it is the copy a person edits) and a warning says so.
 """
 
 from __future__ import annotations
@@ -11,42 +13,103 @@ from __future__ import annotations
 import json
 import math
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge_runtime import embedded
 from edge_runtime.errors import ModelFormatError
+from edge_runtime.flatbuffer import Damaged, Summary, walk
+from edge_runtime.model_info import READABLE_SCHEMAS, ModelInfo
 
 TFLITE_IDENTIFIER = b"TFL3"
 MIN_MODEL_BYTES = 64
 MAX_MODEL_BYTES = 2**31 - 1  # flatbuffers use 32-bit offsets
-SIDECAR_SCHEMA_VERSION = 1
-
-# Field numbers in the TFLite schema (schema.fbs): Model and Buffer tables.
-_MODEL_SUBGRAPHS = 2
-_MODEL_BUFFERS = 4
-_BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
+SIDECAR_SCHEMA_VERSION = 2
+EDGE_TPU_OP = "edgetpu-custom-op"
 
 
-class _Damaged(Exception):
-    """An offset or length of the flatbuffer points outside the file."""
+@dataclass(frozen=True)
+class ModelFile:
+    """A checked model file and what describes it.
+
+    Attributes:
+        path: the ``.tflite`` file.
+        data: its bytes (what the interpreter is given: the bytes checked are the bytes run).
+        summary: operator codes, operators and metadata entries.
+        sha256: the model's digest (:func:`edge_runtime.embedded.model_digest`).
+        embedded: the description inside the file, if any.
+        sidecar: the sidecar's description, if any.
+        warnings: one line each (the two descriptions disagree).
+    """
+
+    path: Path
+    data: bytes
+    summary: Summary
+    sha256: str
+    embedded: ModelInfo | None
+    sidecar: ModelInfo | None
+    warnings: tuple[str, ...]
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The description in force: the sidecar's, else the embedded one."""
+        return self.sidecar if self.sidecar is not None else self.embedded
+
+    @property
+    def source(self) -> str | None:
+        """Where :attr:`info` comes from: ``sidecar``, ``embedded`` or None."""
+        if self.sidecar is not None:
+            return "sidecar"
+        return None if self.embedded is None else "embedded"
 
 
 def check_tflite_file(path: str | Path) -> Path:
-    """Make sure ``path`` holds a whole TFLite flatbuffer.
-
-    Args:
-        path: the model file.
-
-    Returns:
-        The path, as a Path.
+    """Make sure ``path`` holds a whole TFLite flatbuffer the CPU interpreters can run.
 
     Raises:
         ModelFormatError: missing, not a file, implausible size, no ``TFL3`` identifier,
-            or offsets pointing past the end (truncated or damaged).
+            offsets pointing past the end (truncated or damaged), or an Edge TPU model.
     """
-    path = Path(path)
+    return _read(Path(path))[0]
+
+
+def open_model(path: str | Path) -> ModelFile:
+    """Check a model file, read its descriptions and check them against its bytes.
+
+    Raises:
+        ModelFormatError: what :func:`check_tflite_file` refuses; a damaged embedded
+            description or sidecar; a description whose ``model_sha256`` is not the
+            model's (the message names both digests).
+    """
+    path, data, summary = _read(Path(path))
+    payload = embedded.locate(path, data, summary)
+    digest = embedded.model_digest(data, payload)
+    inside = embedded.read(path, payload) if payload is not None else None
+    raw = read_sidecar(path)
+    beside = None if raw is None else ModelInfo.from_json(raw, str(sidecar_path(path)))
+    for info, where in ((inside, f"the description embedded in {path.name}"), (beside, None)):
+        if info is not None and info.model_sha256 is not None and info.model_sha256 != digest:
+            where = where or str(sidecar_path(path))
+            raise ModelFormatError(
+                f"{path}: its bytes do not match {where}: sha256 {digest}, recorded "
+                f"{info.model_sha256} (a damaged copy, or a description of another model)"
+            )
+    warnings = []
+    if inside is not None and beside is not None:
+        a, b = beside.to_json(), inside.to_json()
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        if keys:
+            warnings.append(
+                f"{sidecar_path(path).name} and the description embedded in {path.name} "
+                f"disagree on {', '.join(keys)}; using the sidecar"
+            )
+    return ModelFile(path, data, summary, digest, inside, beside, tuple(warnings))
+
+
+def _read(path: Path) -> tuple[Path, bytes, Summary]:
     if not path.exists():
         raise ModelFormatError(f"{path}: model file not found")
     if not path.is_file():
@@ -61,69 +124,15 @@ def check_tflite_file(path: str | Path) -> Path:
     if data[4:8] != TFLITE_IDENTIFIER:
         raise ModelFormatError(f"{path}: not a TFLite flatbuffer (no TFL3 identifier)")
     try:
-        _walk(memoryview(data))
-    except (_Damaged, struct.error) as exc:
+        summary = walk(data)
+    except (Damaged, struct.error) as exc:
         raise ModelFormatError(f"{path}: damaged or truncated TFLite model ({exc})") from exc
-    return path
-
-
-def _walk(buf: memoryview) -> None:
-    size = len(buf)
-
-    def u32(pos: int) -> int:
-        if not 0 <= pos <= size - 4:
-            raise _Damaged(f"offset {pos} outside {size} bytes")
-        return int(struct.unpack_from("<I", buf, pos)[0])
-
-    def table(pos: int) -> tuple[int, int, int]:
-        if not 0 <= pos <= size - 4:
-            raise _Damaged(f"table {pos} outside {size} bytes")
-        vtable = pos - struct.unpack_from("<i", buf, pos)[0]
-        if not 0 <= vtable <= size - 4:
-            raise _Damaged(f"vtable {vtable} outside {size} bytes")
-        vt_size, obj_size = struct.unpack_from("<HH", buf, vtable)
-        if vtable + vt_size > size or pos + obj_size > size:
-            raise _Damaged(f"table at {pos} runs past the end")
-        return pos, vtable, vt_size
-
-    def field(t: tuple[int, int, int], number: int) -> int:
-        pos, vtable, vt_size = t
-        slot = 4 + 2 * number
-        return pos + struct.unpack_from("<H", buf, vtable + slot)[0] if slot < vt_size else 0
-
-    def vector(at: int, item_size: int) -> tuple[int, int]:
-        start = at + u32(at)
-        length = u32(start)
-        if start + 4 + length * item_size > size:
-            raise _Damaged(f"vector at {start} of {length} items runs past the end")
-        return start + 4, length
-
-    model = table(u32(0))
-    subgraphs = field(model, _MODEL_SUBGRAPHS)
-    if not subgraphs:
-        raise _Damaged("no subgraphs")
-    first, count = vector(subgraphs, 4)
-    if count < 1:
-        raise _Damaged("no subgraphs")
-    for i in range(count):
-        table(first + 4 * i + u32(first + 4 * i))
-    buffers = field(model, _MODEL_BUFFERS)
-    if not buffers:
-        return
-    first, count = vector(buffers, 4)
-    for i in range(count):
-        item = first + 4 * i
-        buffer = table(item + u32(item))
-        data = field(buffer, _BUFFER_DATA)
-        if data:
-            vector(data, 1)
-        offset_at, size_at = field(buffer, _BUFFER_OFFSET), field(buffer, _BUFFER_SIZE)
-        if offset_at and size_at:
-            # Large models keep weights after the flatbuffer, addressed by offset/size.
-            offset = struct.unpack_from("<Q", buf, offset_at)[0]
-            length = struct.unpack_from("<Q", buf, size_at)[0]
-            if offset > 1 and offset + length > size:
-                raise _Damaged(f"buffer {i} ends at {offset + length}, past the end")
+    if EDGE_TPU_OP in summary.custom_ops():
+        raise ModelFormatError(
+            f"{path}: compiled for the Edge TPU ({EDGE_TPU_OP}): it needs the Edge TPU "
+            "delegate (libedgetpu and a Coral device); the CPU interpreters cannot run it"
+        )
+    return path, data, summary
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -132,10 +141,10 @@ def sidecar_path(model_path: str | Path) -> Path:
 
 
 def read_sidecar(model_path: str | Path) -> dict[str, Any] | None:
-    """Read and check the sidecar of a model, if there is one.
+    """Read and check the sidecar of a model, if there is one, as a plain dict.
 
-    Args:
-        model_path: the ``.tflite`` file.
+    (:func:`open_model` turns it into a :class:`ModelInfo`; the digit gate reads its
+    own keys from the dict.)
 
     Returns:
         The sidecar as a dict, or None when there is no sidecar.
@@ -153,10 +162,11 @@ def read_sidecar(model_path: str | Path) -> dict[str, Any] | None:
         raise ModelFormatError(f"{path}: unreadable sidecar JSON ({exc})") from exc
     if not isinstance(meta, dict):
         raise ModelFormatError(f"{path}: sidecar is not a JSON object")
-    if meta.get("schema_version") != SIDECAR_SCHEMA_VERSION:
+    version = meta.get("schema_version")
+    if version not in READABLE_SCHEMAS or isinstance(version, bool):
         raise ModelFormatError(
-            f"{path}: unsupported sidecar schema_version {meta.get('schema_version')!r} "
-            f"(expected {SIDECAR_SCHEMA_VERSION})"
+            f"{path}: unsupported sidecar schema_version {version!r} "
+            f"(this edge_runtime reads {' and '.join(map(str, READABLE_SCHEMAS))})"
         )
     norm = meta.get("normalization", {})
     scale, offset = norm.get("scale"), norm.get("offset", 0.0)
@@ -179,81 +189,63 @@ def _is_digit(x: Any) -> bool:
 
 
 class TensorSpec:
-    """What the runtime needs of an input or output tensor, read once at load time."""
+    """What the runtime needs of an input or output tensor, read once at load time.
 
-    __slots__ = ("dtype", "index", "scale", "shape", "zero_point")
+    An integer tensor without quantization parameters (some models take raw uint8
+    pixels and cast inside) gets scale 1 and zero point 0, and ``quantized`` False.
+    """
+
+    __slots__ = ("dtype", "index", "quantized", "scale", "shape", "signature", "zero_point")
 
     def __init__(self, detail: dict[str, Any], path: Path, role: str) -> None:
         self.index = int(detail["index"])
         self.shape = tuple(int(d) for d in detail["shape"])
+        self.signature = tuple(int(d) for d in detail.get("shape_signature", self.shape))
         self.dtype = np.dtype(detail["dtype"])
         params = detail.get("quantization_parameters") or {}
-        scales = list(params.get("scales", []))
-        zero_points = list(params.get("zero_points", []))
+        scales = [float(s) for s in params.get("scales", [])]
+        zero_points = [int(z) for z in params.get("zero_points", [])]
+        self.quantized = False
         if self.dtype.kind in "iu":
-            if len(scales) != 1 or len(zero_points) != 1 or not float(scales[0]) > 0:
+            if not scales or scales == [0.0]:
+                self.scale, self.zero_point = 1.0, 0
+            elif len(scales) != 1 or len(zero_points) != 1 or not scales[0] > 0:
                 raise ModelFormatError(
                     f"{path}: {role} tensor is {self.dtype} without one per-tensor "
                     "quantization scale and zero point"
                 )
-            self.scale, self.zero_point = float(scales[0]), int(zero_points[0])
+            else:
+                self.scale, self.zero_point, self.quantized = scales[0], zero_points[0], True
         elif self.dtype.kind == "f":
             self.scale, self.zero_point = 0.0, 0
         else:
             raise ModelFormatError(f"{path}: unsupported {role} tensor dtype {self.dtype}")
 
     def describe(self) -> dict[str, Any]:
-        """The sidecar's ``input`` / ``output`` entry for this tensor."""
-        out: dict[str, Any] = {"shape": list(self.shape), "dtype": self.dtype.name}
-        if self.dtype.kind in "iu":
-            out.update(scale=self.scale, zero_point=self.zero_point)
-        return out
+        """``{"shape", "dtype", "scale", "zero_point"}`` (None for float or raw tensors)."""
+        return {
+            "shape": list(self.shape),
+            "dtype": self.dtype.name,
+            "scale": self.scale if self.quantized else None,
+            "zero_point": self.zero_point if self.quantized else None,
+        }
 
 
-def derive_metadata(path: Path, inp: TensorSpec, out: TensorSpec) -> dict[str, Any]:
-    """Metadata for a model without a sidecar, from its tensors and the defaults.
-
-    Args:
-        path: the model file.
-        inp: its input tensor.
-        out: its output tensor.
-
-    Returns:
-        A dict shaped like the sidecar, with ``"derived": True``.
-    """
-    from edge_runtime.preprocess import NORMALIZATION
-
-    classes = out.shape[-1]
-    return {
-        "schema_version": SIDECAR_SCHEMA_VERSION,
-        "model_file": path.name,
-        "mode": "int8" if inp.dtype.kind in "iu" else "float32",
-        "input": inp.describe(),
-        "output": out.describe(),
-        "normalization": {**NORMALIZATION, "pixels": "28x28 uint8, white digit on black (MNIST)"},
-        "labels": [str(i) for i in range(classes)],
-        "derived": True,
-    }
-
-
-def check_sidecar_matches(
-    path: Path, meta: dict[str, Any], inp: TensorSpec, out: TensorSpec
+def check_description_matches(
+    path: Path, info: ModelInfo, where: str, inp: TensorSpec, out: TensorSpec
 ) -> None:
-    """Refuse a sidecar that describes another model (a stale copy, a renamed file).
+    """Refuse a description of another model (a stale copy, a renamed file).
 
     Raises:
         ModelFormatError: the dtypes or the number of labels disagree with the tensors.
     """
-    side = sidecar_path(path)
-    for role, spec in (("input", inp), ("output", out)):
-        declared = (meta.get(role) or {}).get("dtype")
-        if declared is not None and declared != spec.dtype.name:
+    for role, declared, spec in (("input", info.input, inp), ("output", info.output, out)):
+        if declared.dtype != spec.dtype.name:
             raise ModelFormatError(
-                f"{side}: says the {role} is {declared} but {path.name} has {spec.dtype.name} "
-                "(stale sidecar?)"
+                f"{where}: says the {role} is {declared.dtype} but {path.name} has "
+                f"{spec.dtype.name} (stale sidecar?)"
             )
-    labels = meta.get("labels")
-    if labels is not None and len(labels) != out.shape[-1]:
+    if len(info.labels) != out.shape[-1]:
         raise ModelFormatError(
-            f"{side}: {len(labels)} labels for a model with {out.shape[-1]} outputs"
+            f"{where}: {len(info.labels)} labels for a model with {out.shape[-1]} outputs"
         )

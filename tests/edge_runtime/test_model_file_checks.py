@@ -110,7 +110,7 @@ def test_metadata_is_a_copy(model_copy):
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"schema_version": 2}, "schema_version"),
+        ({"schema_version": 3}, "schema_version"),
         ({"normalization": {"scale": 0}}, "normalization"),
         ({"labels": ["a"] * 10}, "labels"),
         ({"labels": ["0", "1"]}, "2 labels"),
