@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import warnings
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from edge_runtime.errors import DatasetError
 from edgecnn.bundled import mnist_dir
+from edgecnn.kaggle import TRAIN_COLUMNS, read_kaggle_csv
 from edgecnn.train.provenance import file_sha256
 
 #: The bundled MNIST (package data): the four canonical gzip IDX files plus ``SHA256SUMS``.
@@ -36,7 +36,7 @@ LABEL_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 SIDE = 28
 PIXELS = SIDE * SIDE
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
-KAGGLE_HEADER = ["label"] + [f"pixel{i}" for i in range(PIXELS)]
+KAGGLE_HEADER = list(TRAIN_COLUMNS)  # label,pixel0..pixel783 (edgecnn.kaggle)
 #: Kaggle's test.csv has no labels, so a seeded slice of train.csv stands in for it.
 KAGGLE_HOLDOUT_SEED = 0
 KAGGLE_HOLDOUT_MAX = 10_000
@@ -333,52 +333,23 @@ def _as_uint8(array: np.ndarray, path: Path, key: str, top: int) -> np.ndarray:
     return array.astype(np.uint8)
 
 
-def _read_csv(path: Path, header: list[str]) -> np.ndarray:
-    """Read an all-integer CSV with exactly ``header`` as its first line."""
-    try:
-        with path.open("r", encoding="utf-8", newline="") as handle:
-            first = handle.readline().strip().lstrip("\ufeff")
-            if first.split(",") != header:
-                shown = first if len(first) <= 60 else first[:57] + "..."
-                raise DatasetError(
-                    f"{path}: wrong CSV header '{shown}' (expected "
-                    f"'{header[0]},{header[1]},...,{header[-1]}', "
-                    f"{len(header)} columns)"
-                )
-            with warnings.catch_warnings():  # "input contained no data": reported below
-                warnings.simplefilter("ignore", UserWarning)
-                table = np.loadtxt(handle, delimiter=",", dtype=np.int64, ndmin=2)
-    except DatasetError:
-        raise
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{path}: missing") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: unreadable ({exc})") from exc
-    except ValueError as exc:
-        # numpy names the row and column; keep its first sentence, on one line.
-        detail = str(exc).splitlines()[0].split(";")[0].rstrip(".")
-        raise DatasetError(f"{path}: malformed CSV ({detail})") from exc
-    if table.size == 0:
-        raise DatasetError(f"{path}: no data rows")
-    if table.shape[1] != len(header):
-        raise DatasetError(f"{path}: rows have {table.shape[1]} columns, expected {len(header)}")
-    return table
-
-
 def load_kaggle_train(path: Path) -> Mnist:
     """Load Kaggle's Digit Recognizer ``train.csv`` (``label,pixel0..pixel783``).
 
-    Kaggle's ``test.csv`` has no labels, so a seeded random slice of ``train.csv``
-    (a sixth, at most 10,000 rows) is held out as the labelled test split.
+    Read by :func:`edgecnn.kaggle.read_kaggle_csv`. Kaggle's ``test.csv`` has no
+    labels, so a seeded random slice of ``train.csv`` (a sixth, at most 10,000 rows)
+    is held out as the labelled test split.
 
     Raises:
-        DatasetError: wrong header or column count, non-integer or out-of-range values.
+        DatasetError: wrong header, missing columns, a row with the wrong number of
+            values, non-integer or out-of-range values.
     """
-    table = _read_csv(path, KAGGLE_HEADER)
-    labels = _as_uint8(table[:, 0], path, "label", 9)
-    images = _as_uint8(table[:, 1:], path, "pixels", 255).reshape(-1, SIDE, SIDE)
-    held = min(len(table) // 6, KAGGLE_HOLDOUT_MAX)
-    order = np.random.default_rng(KAGGLE_HOLDOUT_SEED).permutation(len(table))
+    digits = read_kaggle_csv(path, labelled=True)
+    images, labels = digits.images, digits.labels
+    if labels is None:  # labelled=True refuses such a file; this tells the type checker
+        raise DatasetError(f"{path}: no 'label' column")
+    held = min(len(images) // 6, KAGGLE_HOLDOUT_MAX)
+    order = np.random.default_rng(KAGGLE_HOLDOUT_SEED).permutation(len(images))
     test, train = np.sort(order[:held]), np.sort(order[held:])
     return Mnist(
         images[train],
@@ -402,8 +373,6 @@ def load_kaggle_test(path: str | Path) -> np.ndarray:
         uint8 images (N, 28, 28).
 
     Raises:
-        DatasetError: missing file, wrong header or column count, bad values.
+        DatasetError: missing file, a ``label`` column, a malformed header or row, bad values.
     """
-    path = Path(path)
-    table = _read_csv(path, KAGGLE_HEADER[1:])
-    return _as_uint8(table, path, "pixels", 255).reshape(-1, SIDE, SIDE)
+    return read_kaggle_csv(path, labelled=False).images

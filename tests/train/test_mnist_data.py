@@ -317,13 +317,13 @@ def test_kaggle_train_csv_holds_out_a_seeded_test_split(tmp_path, small_arrays):
 @pytest.mark.parametrize(
     ("mutate", "words"),
     [
-        (lambda lines: ["lable" + lines[0][5:], *lines[1:]], ("header",)),
-        (lambda lines: [lines[0], lines[1].rsplit(",", 1)[0], *lines[2:]], ("CSV",)),
-        (lambda lines: [lines[0], lines[1] + ",0", *lines[2:]], ("CSV",)),
-        (lambda lines: [lines[0], "3," + "0.5," * 783 + "0", *lines[2:]], ("CSV",)),
+        (lambda lines: ["lable" + lines[0][5:], *lines[1:]], ("header", "'lable'")),
+        (lambda lines: [lines[0], lines[1].rsplit(",", 1)[0], *lines[2:]], ("line 2", "784")),
+        (lambda lines: [lines[0], lines[1] + ",0", *lines[2:]], ("line 2", "786 values")),
+        (lambda lines: [lines[0], "3," + "0.5," * 783 + "0", *lines[2:]], ("'0.5'", "integer")),
         (lambda lines: [lines[0], "10" + lines[1][1:], *lines[2:]], ("label", "0-9")),
-        (lambda lines: [lines[0], "3," + "0," * 783 + "256", *lines[2:]], ("pixels", "0-255")),
-        (lambda lines: [lines[0], "3," + "0," * 782 + "0", *lines[2:]], ("CSV",)),
+        (lambda lines: [lines[0], "3," + "0," * 783 + "256", *lines[2:]], ("pixel783", "0-255")),
+        (lambda lines: [lines[0], "3," + "0," * 782 + "0", *lines[2:]], ("line 2", "784")),
         (lambda lines: [lines[0]], ("no data",)),
     ],
     ids=[
