@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from edgecnn.commands.checks import writable_file
+
+if TYPE_CHECKING:
+    from camera_demo.config import CameraConfig
 
 app = typer.Typer()
 
@@ -86,25 +90,23 @@ def camera(
     in the window); a summary (FPS, latency, dropped frames, accuracy with --truth)
     follows.
     """
-    from camera_demo.config import CameraConfig, parse_roi
     from camera_demo.loop import run_camera
-    from camera_demo.stable import parse_stable
 
-    config = CameraConfig(
+    config = camera_config(
         source=source,
         model=model,
         headless=headless,
         json_out=json_out,
         record=record,
         serve=serve,
-        roi=parse_roi(roi) if roi is not None else None,
+        roi=roi,
         min_confidence=min_confidence,
         max_frames=max_frames,
         threads=threads,
         truth=truth,
         mqtt=mqtt,
         ha_discovery=ha_discovery,
-        stable=parse_stable(stable),
+        stable=stable,
         token=token,
         max_clients=max_clients,
         quiet=quiet,
@@ -124,3 +126,17 @@ def camera(
         from edge_runtime._files import write_json
 
         write_json(summary_out, summary.as_dict())
+
+
+def camera_config(*, roi: str | None, stable: str, **options: Any) -> CameraConfig:
+    """The camera command's options (as typed) as a validated config.
+
+    Raises:
+        ValueError: a bad option value (exit code 2).
+    """
+    from camera_demo.config import CameraConfig, parse_roi
+    from camera_demo.stable import parse_stable
+
+    return CameraConfig(
+        roi=parse_roi(roi) if roi is not None else None, stable=parse_stable(stable), **options
+    )
