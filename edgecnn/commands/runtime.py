@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -33,10 +34,21 @@ class PredictConfig:
     all_digits: bool = False
     min_confidence: float = 0.7
     threads: int | None = None
+    kaggle: Path | None = None
+    out: Path | None = None
 
     def __post_init__(self) -> None:
-        if not self.images:
-            raise ValueError("give at least one image")
+        if self.kaggle is not None:
+            if self.images:
+                raise ValueError("--kaggle reads a CSV: give no image files with it")
+            if self.all_digits:
+                raise ValueError("--all-digits reads photos; leave it out with --kaggle")
+            if self.out is None:
+                raise ValueError("--kaggle needs --out FILE (e.g. --out submission.csv)")
+        elif self.out is not None:
+            raise ValueError("--out writes a Kaggle submission: it needs --kaggle test.csv")
+        elif not self.images:
+            raise ValueError("give at least one image (or --kaggle test.csv --out submission.csv)")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"--min-confidence must be in [0, 1], got {self.min_confidence}")
         if self.threads is not None and self.threads < 1:
@@ -45,9 +57,11 @@ class PredictConfig:
 
 @app.command()
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files (PNG, JPEG, ... or .npy)."),
+    images: list[Path] | None = typer.Argument(None, help="Image files (PNG, JPEG, ... or .npy)."),
     model: Path | None = typer.Option(
-        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
+        None,
+        help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one); "
+        "with --kaggle also a .keras model (needs the train extra).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     all_digits: bool = typer.Option(
@@ -57,9 +71,27 @@ def predict(
     ),
     min_confidence: float = typer.Option(0.7, help="Below this a reading is rejected."),
     threads: int | None = typer.Option(None, help="Interpreter threads (default: the backend's)."),
+    kaggle: Path | None = typer.Option(
+        None,
+        "--kaggle",
+        metavar="CSV",
+        help="Instead: classify every row of Kaggle's Digit Recognizer test.csv "
+        "(pixel0..pixel783) and write the submission to --out.",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --kaggle: the submission.csv to write (ImageId,Label)."
+    ),
 ) -> None:
-    """Classify the handwritten digit in each image (or every digit, with --all-digits)."""
-    config = PredictConfig(tuple(images), model, json_output, all_digits, min_confidence, threads)
+    """Classify the handwritten digit in each image (or every digit, with --all-digits).
+
+    With --kaggle test.csv --out submission.csv, write a Kaggle submission instead.
+    """
+    config = PredictConfig(
+        tuple(images or ()), model, json_output, all_digits, min_confidence, threads, kaggle, out
+    )
+    if config.kaggle is not None:
+        _predict_kaggle(config)
+        return
     from edge_runtime import DigitClassifier
     from edge_runtime.preprocess import read_image
 
@@ -82,6 +114,34 @@ def predict(
         typer.echo(f"model: {path}", err=True)
     for record in results:
         typer.echo(_format_record(record))
+
+
+def _predict_kaggle(config: PredictConfig) -> None:
+    from edgecnn.commands.checks import writable_file
+    from edgecnn.commands.export import StageConsole
+    from edgecnn.submission import predict_kaggle
+
+    if config.kaggle is None or config.out is None:  # PredictConfig makes sure
+        raise ValueError("--kaggle needs --out FILE")
+    writable_file(config.out, "--out")
+    path = resolve_model(config.model)
+    # Stage lines and a bar on a terminal only: piped, stderr holds nothing but errors.
+    progress = StageConsole() if sys.stderr.isatty() else None
+    result = predict_kaggle(config.kaggle, config.out, path, config.threads, progress)
+    if config.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    typer.echo(
+        f"wrote {result.out}: {result.rows:,} rows (ImageId 1-{result.rows}) from "
+        f"{result.csv}, model {result.model}"
+    )
+    rate = result.rows / result.predict_s if result.predict_s > 0 else float("inf")
+    typer.echo(
+        f"  read in {result.read_s:.1f} s, classified in {result.predict_s:.2f} s "
+        f"({rate:,.0f} images/s)"
+    )
+    if result.accuracy is not None:
+        typer.echo(f"  the CSV has a label column: accuracy {result.accuracy:.2%} against it")
 
 
 def _prediction_record(path: Path, prediction: Any, min_confidence: float) -> dict[str, Any]:
