@@ -1,7 +1,9 @@
 """The two pictures a training run leaves behind: learning curves and the confusion matrix.
 
-Matplotlib (Agg, no display) is imported inside each function; each PNG is written
-to a temporary file beside its destination and moved into place.
+Matplotlib is imported inside each function and used without pyplot (a bare
+``Figure``, as in ``export/report.py``): no global backend switch, so a notebook that
+trains keeps its inline plots. Each PNG is written to a temporary file beside its
+destination and moved into place.
 """
 
 from __future__ import annotations
@@ -15,27 +17,24 @@ import numpy as np
 from edge_runtime._files import atomic_write
 
 
-def _pyplot() -> Any:
+def _figure(figsize: tuple[float, float]) -> Any:
+    """A figure of its own (no pyplot: no global state, no GUI backend)."""
     from edge_runtime._deps import require
 
-    matplotlib: Any = require("matplotlib", "train")
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    require("matplotlib", "train")
+    from matplotlib.figure import Figure
 
-    return plt
+    return Figure(figsize=figsize)
 
 
-def _save(plt: Any, figure: Any, path: Path) -> Path:
-    """Lay out, write atomically as PNG, and always free the figure."""
+def _save(figure: Any, path: Path) -> Path:
+    """Lay out and write atomically as PNG (the figure is freed with its last reference)."""
     figure.tight_layout()
-    try:
-        return atomic_write(
-            path,
-            lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"),
-            suffix=".png",
-        )
-    finally:
-        plt.close(figure)
+    return atomic_write(
+        path,
+        lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"),
+        suffix=".png",
+    )
 
 
 def plot_history(history: Mapping[str, Sequence[float]], path: Path, title: str = "") -> Path:
@@ -50,8 +49,8 @@ def plot_history(history: Mapping[str, Sequence[float]], path: Path, title: str 
     Returns:
         ``path``.
     """
-    plt = _pyplot()
-    figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = _figure((10, 4))
+    loss_ax, acc_ax = figure.subplots(1, 2)
     for ax, metric, label in ((loss_ax, "loss", "loss"), (acc_ax, "accuracy", "accuracy")):
         for prefix, style, name in (("", "o-", "train"), ("val_", "s--", "validation")):
             values = list(history.get(prefix + metric, []))
@@ -63,7 +62,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: Path, title: str 
         ax.legend()
     if title:
         figure.suptitle(title)
-    return _save(plt, figure, path)
+    return _save(figure, path)
 
 
 def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
@@ -77,9 +76,9 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
     Returns:
         ``path``.
     """
-    plt = _pyplot()
     counts = np.asarray(confusion)
-    figure, ax = plt.subplots(figsize=(7.5, 6.5))
+    figure = _figure((7.5, 6.5))
+    ax = figure.subplots()
     # A log-like colour scale, so the few mistakes are visible next to ~1,000 hits.
     image = ax.imshow(np.log1p(counts), cmap="Blues")
     top = np.log1p(counts).max() or 1.0
@@ -102,4 +101,4 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
     ax.set_ylabel("true digit")
     ax.set_title(title or "confusion matrix (counts)")
     figure.colorbar(image, ax=ax, label="log(1 + count)")
-    return _save(plt, figure, path)
+    return _save(figure, path)

@@ -42,3 +42,21 @@ def test_confusion_plot_is_readable(tmp_path):
     # Overwriting leaves one file, no temporaries.
     plot_confusion(np.zeros((10, 10), int), path)
     assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]
+
+
+def test_plots_leave_pyplot_alone(tmp_path):
+    """A notebook that trains keeps its inline plots: no backend switch, no open figure."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from edgecnn.train.plots import plot_confusion, plot_history\n"
+        "plot_history({'loss': [1.0, 0.5]}, Path(r'%s') / 'h.png')\n"
+        "plot_confusion(np.eye(10, dtype=int), Path(r'%s') / 'c.png')\n"
+        "print(matplotlib.get_backend(), len(plt.get_fignums()))\n"
+    ) % (tmp_path, tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["svg", "0"]
