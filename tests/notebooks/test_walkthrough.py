@@ -18,6 +18,7 @@ import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "walkthrough.ipynb"
 KERNEL = "edgecnn-test-venv"
+STRIP = "in JupyterLab, Edit > Clear Outputs of All Cells, then save"
 
 pytestmark = [pytest.mark.tensorflow, pytest.mark.slow]
 
@@ -29,8 +30,8 @@ def test_the_committed_notebook_has_no_outputs():
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code, "the walkthrough has no code cells"
     for number, cell in enumerate(code, 1):
-        assert cell.outputs == [], f"code cell {number} has outputs: strip them"
-        assert cell.execution_count is None, f"code cell {number} has an execution count"
+        assert cell.outputs == [], f"code cell {number} has outputs: {STRIP}"
+        assert cell.execution_count is None, f"code cell {number} has a count: {STRIP}"
     assert "widgets" not in notebook.metadata
     # Small on disk as well: the committed file is source, not pictures.
     assert NOTEBOOK.stat().st_size < 40_000
