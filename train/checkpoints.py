@@ -87,7 +87,11 @@ def reseed_layers(model: Any, epoch: int) -> None:
 
 
 def checkpoint_callback(
-    folder: Path, fingerprint: dict[str, Any], history: dict[str, list[float]], seconds: list[float]
+    folder: Path,
+    fingerprint: dict[str, Any],
+    history: dict[str, list[float]],
+    seconds: list[float],
+    write: bool = True,
 ) -> Any:
     """A Keras callback that reseeds each epoch and checkpoints it when it ends.
 
@@ -96,6 +100,8 @@ def checkpoint_callback(
         fingerprint: :func:`config_fingerprint` of the run, stored in the state.
         history: the per-epoch logs so far; the callback appends to it.
         seconds: one-element list with the training time so far; the callback adds to it.
+        write: save the checkpoint (``False`` on the workers of a cluster other than the
+            chief: they reseed in step with it and leave the files to it).
 
     Returns:
         The ``keras.callbacks.Callback``.
@@ -113,6 +119,8 @@ def checkpoint_callback(
             seconds[0] += time.perf_counter() - self._start
             for key, value in (logs or {}).items():
                 history.setdefault(key, []).append(float(value))
+            if not write:
+                return
             name = f"epoch-{epoch + 1:03d}.keras"
             save_model(self.model, folder / name)
             write_json(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from edgecnn.train.distribute import Distribute
 from edgecnn.train.models import Arch, Recipe, RecipeKind, get_architecture
 
 MIN_LIMIT = 100
@@ -28,6 +29,9 @@ class TrainConfig:
         resume: continue from ``<out>/checkpoints`` when a checkpoint is there.
         limit: train on only the first ``limit`` training images (quick tries, tests).
         recipe_kind: the architecture's default recipe, or its robust one.
+        distribute: one device, ``mirrored`` (local GPUs or logical CPUs) or
+            ``multi-worker`` (``TF_CONFIG``); see :mod:`edgecnn.train.distribute`.
+        logical_cpus: with ``mirrored``, split the CPU into this many devices.
     """
 
     arch: Arch = Arch.SEED
@@ -39,10 +43,18 @@ class TrainConfig:
     resume: bool = False
     limit: int | None = None
     recipe_kind: RecipeKind = RecipeKind.DEFAULT
+    distribute: Distribute = Distribute.NONE
+    logical_cpus: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arch", get_architecture(self.arch).name)
         object.__setattr__(self, "recipe_kind", RecipeKind(self.recipe_kind))
+        object.__setattr__(self, "distribute", Distribute(self.distribute))
+        if self.logical_cpus is not None:
+            if self.distribute is not Distribute.MIRRORED:
+                raise ValueError("--logical-cpus needs --distribute mirrored")
+            if not 2 <= self.logical_cpus <= 64:
+                raise ValueError(f"--logical-cpus must be in [2, 64], got {self.logical_cpus}")
         if self.epochs is not None and self.epochs < 1:
             raise ValueError(f"--epochs must be >= 1, got {self.epochs}")
         if self.batch_size is not None and self.batch_size < 1:

@@ -11,6 +11,7 @@ resumed run ends with the same model as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shlex
 import sys
@@ -146,6 +147,10 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     from edgecnn.train.tf_env import import_tensorflow
 
     import_tensorflow()
+    from edgecnn.train.distribute import Distribute, fit_multi_worker, place
+
+    # Before any other TensorFlow op: the CPU split and the cluster need a fresh runtime.
+    placement = place(config.distribute, config.logical_cpus)
     import keras
 
     from edge_runtime.preprocess import normalize
@@ -162,6 +167,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     folder = out / CHECKPOINT_DIR
     fingerprint = config_fingerprint(config, mnist.sha256)
 
+    scope = placement.strategy.scope() if placement.strategy else contextlib.nullcontext()
     state = read_checkpoint(folder) if config.resume else None
     if state is not None and state.get("config") != fingerprint:
         differs = sorted(k for k in fingerprint if state.get("config", {}).get(k) != fingerprint[k])
@@ -174,7 +180,8 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         first_epoch = int(state["epoch"])
         history = {k: list(v) for k, v in state.get("history", {}).items()}
         seconds = [float(state.get("train_seconds", 0.0))]
-        model = keras.models.load_model(folder / state["model_file"])
+        with scope:
+            model = keras.models.load_model(folder / state["model_file"])
         echo(f"resuming from {folder / state['model_file']} (epoch {first_epoch}/{recipe.epochs})")
     else:
         if config.resume:
@@ -182,14 +189,16 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         first_epoch, history, seconds = 0, {}, [0.0]
         from edgecnn.train.models import build_model
 
-        model = build_model(config.arch, config.seed)
-        compile_model(model, recipe, steps)
+        with scope:
+            model = build_model(config.arch, config.seed)
+            compile_model(model, recipe, steps)
 
     echo(
         f"training {config.arch.value} ({model.count_params():,} params) on {len(x_train):,} "
         f"images, validating on {len(x_val):,}: {recipe.epochs} "
         f"epoch{'s' * (recipe.epochs != 1)}, batch {recipe.batch_size}, "
         f"Adam {recipe.learning_rate:g} {recipe.schedule.value}, {config.recipe_kind.value} recipe"
+        f"; {placement.description}"
     )
     epochs_run = recipe.epochs - first_epoch
     if epochs_run > 0:
@@ -199,21 +208,34 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         bar = [keras.callbacks.ProgbarLogger()] if sys.stdout.isatty() else []
         callbacks = [
             *bar,
-            checkpoint_callback(folder, fingerprint, history, seconds),
+            # Only the chief writes checkpoints (the others would race it for the files).
+            checkpoint_callback(folder, fingerprint, history, seconds, write=placement.chief),
             _progress_callback(recipe.epochs, echo),
         ]
         try:
-            model.fit(
-                dataset,
-                epochs=recipe.epochs,
-                initial_epoch=first_epoch,
-                steps_per_epoch=steps,
-                validation_data=validation,
-                validation_batch_size=1000,
-                callbacks=callbacks,
-                shuffle=False,
-                verbose=1 if bar else 0,
-            )
+            if config.distribute is Distribute.MULTI_WORKER:
+                fit_multi_worker(
+                    model,
+                    dataset,
+                    placement.strategy,
+                    epochs=recipe.epochs,
+                    initial_epoch=first_epoch,
+                    steps_per_epoch=steps,
+                    validation=validation,
+                    callbacks=[c for c in callbacks if c not in bar],
+                )
+            else:
+                model.fit(
+                    dataset,
+                    epochs=recipe.epochs,
+                    initial_epoch=first_epoch,
+                    steps_per_epoch=steps,
+                    validation_data=validation,
+                    validation_batch_size=1000,
+                    callbacks=callbacks,
+                    shuffle=False,
+                    verbose=1 if bar else 0,
+                )
         except KeyboardInterrupt:
             saved = read_checkpoint(folder)
             where = (
@@ -224,7 +246,11 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
             echo(f"interrupted: {where}")
             raise
 
-    report = summarize(predict_keras(model, mnist.test_images).argmax(axis=1), mnist.test_labels)
+    if config.distribute is Distribute.MULTI_WORKER:
+        probabilities = _predict_locally(model, mnist.test_images)
+    else:
+        probabilities = predict_keras(model, mnist.test_images)
+    report = summarize(probabilities.argmax(axis=1), mnist.test_labels)
     metrics = {
         "test_accuracy": report.accuracy,
         "test_error": report.error,
@@ -241,6 +267,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "train_images": len(x_train),
         "validation_images": len(x_val),
         "recipe_kind": config.recipe_kind.value,
+        "distribute": placement.description,
         "recipe": recipe.to_dict(),
         "data": {"source": mnist.source, "sha256": mnist.sha256},
         "train_seconds": round(seconds[0], 1),
@@ -249,6 +276,9 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "created": utc_now(),
         "command": _command_line(),
     }
+    if not placement.chief:
+        echo(f"test accuracy {report.accuracy:.2%} on this worker; the chief writes the artifacts")
+        return TrainResult(out, out / "model.keras", metrics, report, epochs_run, first_epoch)
     files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
     echo(
         f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
@@ -263,6 +293,19 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         resumed_from=first_epoch,
         files=files,
         history=history,
+    )
+
+
+def _predict_locally(model: Any, images: Any) -> Any:
+    """Softmax of the test images on this worker alone (``model.predict`` would try to
+    spread them over the cluster, which Keras 3 cannot do under multi-worker)."""
+    import numpy as np
+
+    from edge_runtime.preprocess import normalize
+
+    x = normalize(images)
+    return np.concatenate(
+        [np.asarray(model(x[i : i + 1000], training=False)) for i in range(0, len(x), 1000)]
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 
 from edgecnn.commands.checks import writable_dir
+from edgecnn.train.distribute import Distribute  # light (no TensorFlow)
 from edgecnn.train.models import Arch, RecipeKind  # the real choices; light (no TF)
 
 app = typer.Typer()
@@ -55,6 +56,15 @@ def train(
         help="The architecture's default recipe, or robust: the same with camera and pen "
         "distortions (stroke width, re-fit, shift, blur, noise) for crops from photos.",
     ),
+    distribute: Distribute = typer.Option(
+        Distribute.NONE,
+        help="none (one device); mirrored: all local GPUs, or the CPU split by "
+        "--logical-cpus; multi-worker: MultiWorkerMirroredStrategy over the cluster in "
+        "TF_CONFIG (start one process per worker; worker 0 writes OUT).",
+    ),
+    logical_cpus: int | None = typer.Option(
+        None, help="With --distribute mirrored: split the CPU into N logical devices."
+    ),
 ) -> None:
     """Train a digit CNN on MNIST and write the model, metrics and plots to OUT."""
     from edgecnn.train.config import TrainConfig
@@ -70,10 +80,13 @@ def train(
         resume=resume,
         limit=limit,
         recipe_kind=recipe,
+        distribute=distribute,
+        logical_cpus=logical_cpus,
     )
     writable_dir(config.out, "--out")
     result = run_training(config, echo=typer.echo)
-    typer.echo(f"wrote {', '.join(p.name for p in result.files)} to {result.out}")
+    if result.files:
+        typer.echo(f"wrote {', '.join(p.name for p in result.files)} to {result.out}")
 
 
 @dataclass(frozen=True)
@@ -128,10 +141,16 @@ def evaluate(
     from edgecnn.train.evaluate import evaluate_model
 
     report, source = evaluate_model(model, data)
+    described = _description(model)
     if as_json:
-        typer.echo(json.dumps({"model": str(model), "data": source, **report.to_dict()}))
+        record = {"model": str(model), "data": source, **report.to_dict()}
+        if described is not None:
+            record["model_info"] = described[1]
+        typer.echo(json.dumps(record))
         return
     typer.echo(f"model: {model}")
+    if described is not None:
+        typer.echo(f"described: {described[0]}")
     typer.echo(f"data: {source}")
     typer.echo(
         f"accuracy {report.accuracy:.2%} (error {report.error:.2%}) on {report.count:,} test images"
@@ -140,6 +159,15 @@ def evaluate(
     for digit, (value, count) in enumerate(zip(report.per_class, support, strict=True)):
         shown = "   n/a" if count == 0 else f"{value:7.2%}"
         typer.echo(f"  digit {digit}: {shown}  ({count} images)")
+
+
+def _description(model: Path) -> tuple[str, dict[str, Any]] | None:
+    """A .tflite model's description: one line, and its JSON (None for .keras)."""
+    if model.suffix.lower() != ".tflite":
+        return None
+    from edgecnn.commands.inspect import summary_line
+
+    return summary_line(model)
 
 
 def _evaluate_photos(config: PhotosConfig) -> None:

@@ -18,7 +18,7 @@ def classifier(model_path):
 
 @pytest.fixture(scope="session")
 def held_clip(tmp_path_factory, mnist_test):
-    """30 pages, each held for 8 frames (10 s at 24 FPS), with its truth beside it: what
+    """36 pages, each held for 8 frames (12 s at 24 FPS), with its truth beside it: what
     a camera looking at pages sees, for stable readings."""
     from services import FPS, HOLD, PAGES
 

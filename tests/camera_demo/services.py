@@ -12,9 +12,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -25,10 +27,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SBIN = ":/usr/local/sbin:/usr/sbin:/sbin"
-# The held clip (conftest.py): 30 pages, each in view for 8 frames, at 24 FPS.
+# The held clip (conftest.py): 36 pages, each in view for 8 frames, at 24 FPS (12 s).
 FPS = 24.0
 HOLD = 8
-PAGES = 30
+PAGES = 36
 
 
 def in_ci() -> bool:
@@ -136,6 +138,67 @@ def wait_until(predicate, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def edgecnn(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("edgecnn")
+    if script.is_file():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from edgecnn.cli import main; main()", *args]
+
+
+class Camera:
+    """``edgecnn camera`` in its own process, its stderr in a file."""
+
+    def __init__(self, tmp: Path, clip: Path, *extra: str) -> None:
+        self.stderr_path = tmp / "camera.stderr"
+        self.jsonl, self.summary = tmp / "frames.jsonl", tmp / "summary.json"
+        command = edgecnn(
+            "camera",
+            "--source",
+            str(clip),
+            "--headless",
+            "--quiet",
+            "--json-out",
+            str(self.jsonl),
+            "--summary-out",
+            str(self.summary),
+            "--serve",
+            "127.0.0.1:0",  # also paces the file at its frame rate, as a camera would
+            *extra,
+        )
+        with open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        self.base = self._wait_serving()
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    def _wait_serving(self) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = re.search(r"serving (http://127\.0\.0\.1:\d+)/", self.stderr)
+            if found:
+                return found.group(1)
+            assert self.process.poll() is None, self.stderr
+            time.sleep(0.05)
+        raise AssertionError(f"the camera did not start serving:\n{self.stderr}")
+
+    def metrics(self) -> dict[str, float]:
+        """/metrics parsed by prometheus_client: name -> value (unlabelled samples)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = urllib.request.urlopen(self.base + "/metrics", timeout=5).read().decode()
+        return {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if not sample.labels
+        }
+
+    def wait(self, timeout: float = 60) -> int:
+        return self.process.wait(timeout=timeout)
 
 
 class Broker:

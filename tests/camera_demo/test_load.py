@@ -18,8 +18,7 @@ import time
 import urllib.request
 
 import pytest
-from services import FPS
-from test_mqtt_broker import Camera
+from services import FPS, HOLD, PAGES, Camera
 
 psutil = pytest.importorskip("psutil")
 
@@ -31,12 +30,15 @@ TAIL_S = 2.0  # the clip plays on after the load, so no client meets a closed se
 
 
 @pytest.fixture(scope="module")
-def load_clip(tmp_path_factory, mnist_test):
+def load_clip(request, tmp_path_factory, mnist_test):
+    """The held clip when it is long enough, else one as long as the load asks."""
+    frames = int((SECONDS + TAIL_S) * FPS)
+    if frames <= PAGES * HOLD:
+        return request.getfixturevalue("held_clip")
     from tools.clip import make_clip
 
     video = tmp_path_factory.mktemp("load") / "load.avi"
-    frames = int((SECONDS + TAIL_S) * FPS)
-    make_clip(*mnist_test, video, frames=frames, seed=5, fps=FPS, hold=8)
+    make_clip(*mnist_test, video, frames=frames, seed=5, fps=FPS, hold=HOLD)
     return video
 
 
