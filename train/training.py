@@ -278,7 +278,15 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
     }
     if not placement.chief:
         echo(f"test accuracy {report.accuracy:.2%} on this worker; the chief writes the artifacts")
-        return TrainResult(out, out / "model.keras", metrics, report, epochs_run, first_epoch)
+        return TrainResult(
+            out=out,
+            model_path=out / "model.keras",
+            metrics=metrics,
+            report=report,
+            epochs_run=epochs_run,
+            resumed_from=first_epoch,
+            history=history,
+        )
     files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
     echo(
         f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
