@@ -137,3 +137,20 @@ def test_each_distortion_does_what_it_says(mnist):
 def test_robust_fields_are_validated(kwargs):
     with pytest.raises(ValueError):
         Augmentation(**kwargs)
+
+
+def test_the_robust_recipe_is_chosen_by_config_and_kept_apart_in_checkpoints():
+    from edgecnn.train.checkpoints import config_fingerprint
+    from edgecnn.train.config import TrainConfig
+
+    robust = TrainConfig(arch=Arch.LARGE, recipe_kind="robust")
+    assert robust.recipe_kind is RecipeKind.ROBUST
+    assert robust.recipe.augmentation == ROBUST_AUGMENTATION
+    assert TrainConfig(arch=Arch.LARGE).recipe == get_architecture(Arch.LARGE).recipe
+    # A default run's fingerprint is what it was before recipe kinds (old checkpoints resume);
+    # a robust checkpoint cannot be resumed as a default run.
+    default_print = config_fingerprint(TrainConfig(arch=Arch.LARGE), "x")
+    assert "recipe" not in default_print
+    assert config_fingerprint(robust, "x") == {**default_print, "recipe": "robust"}
+    with pytest.raises(ValueError):
+        TrainConfig(recipe_kind="sturdy")
