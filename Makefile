@@ -46,8 +46,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# Runs edge_runtime under qemu-aarch64 (-cpu cortex-a72) on a Debian bookworm arm64
-# userland and checks its answers against x86. Also part of `make test`.
+# Installs the wheel with [edge] into a Debian bookworm arm64 userland and runs
+# edgecnn predict, camera --headless and the runtime check under qemu-aarch64 for the
+# Pi 3, 4 and 5 CPUs (cortex-a53, a72, a76), against x86's answers. Also part of `make test`.
 pi-smoke: $(STAMP)
 	bash scripts/pi_smoke.sh
 

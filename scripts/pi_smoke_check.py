@@ -4,11 +4,18 @@
 from ``data/mnist/t10k-*.gz``, draws a few non-MNIST crops (ink on paper, BGR, BGRA, a thin
 pen stroke, a blank page), and saves the images and ``edge_runtime``'s answers as .npy.
 
-``check`` runs under ``qemu-aarch64-static -cpu cortex-a72`` with Debian bookworm's Python
-3.11 and only the aarch64 wheels of numpy, LiteRT and OpenCV on the path. It repeats the
-same predictions with ``edge_runtime`` and compares: same digits for every image,
-probabilities within one output quantization step, same ``to_mnist`` crops. It prints one
-``PASS:`` or ``FAIL:`` line last and exits 0 or 1.
+``reference`` also writes ``predict_*.png`` (a few of those digits and crops as image
+files) for the ``edgecnn predict`` run the shell script makes on both sides.
+
+``check`` runs under ``qemu-aarch64-static -cpu <cortex-a53|a72|a76>`` with Debian
+bookworm's Python 3.11 and only what ``pip install edgecnn-*.whl[edge]`` put in a folder
+(the wheel and the aarch64 wheels of its dependencies) on the path. It repeats the same
+predictions with ``edge_runtime`` and compares: same digits for every image,
+probabilities within one output quantization step, same ``to_mnist`` crops; with
+``--cli-ref``/``--cli-out`` it also compares the two sides' ``edgecnn predict --json``
+and ``edgecnn camera --headless`` outputs. It reads the CPU's own MIDR_EL1 (what qemu
+emulates, not the fake /proc/cpuinfo) and fails when it is not the ``--cpu`` asked for.
+It prints one ``PASS:`` or ``FAIL:`` line last and exits 0 or 1.
 
 The ``check`` half imports only numpy, LiteRT, OpenCV and ``edge_runtime`` (no ``train``,
 no TensorFlow), so the emulated side needs nothing else; ``reference`` also uses
@@ -35,6 +42,14 @@ IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
 LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
 # How many MNIST digits also go through the one-image `predict` path.
 PREDICT_COUNT = 10
+# How many of the reference images are also written as PNG files for `edgecnn predict`.
+PNG_DIGITS = 5
+#: The Raspberry Pi CPUs: qemu's -cpu name -> (MIDR_EL1 part number, boards).
+CPUS = {
+    "cortex-a53": (0xD03, "Raspberry Pi 3, Zero 2 W"),
+    "cortex-a72": (0xD08, "Raspberry Pi 4"),
+    "cortex-a76": (0xD0B, "Raspberry Pi 5"),
+}
 # Float outputs have no quantization step; allow this much difference between CPUs.
 FLOAT_TOLERANCE = 1e-4
 # OpenCV's NEON and SSE code paths may round a resized pixel differently by one level.
@@ -123,7 +138,7 @@ def run_model(model: Path, images: np.ndarray, crops: list[np.ndarray]) -> dict[
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "machine": platform.machine()}
-    for name in ("ai-edge-litert", "numpy", "opencv-python-headless"):
+    for name in ("edgecnn", "ai-edge-litert", "numpy", "opencv-python-headless"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -164,6 +179,12 @@ def reference(model: Path, out: Path, count: int) -> None:
         "edge_runtime": str(Path(sys.modules["edge_runtime"].__file__ or "").parent),
     }
     (out / "reference.json").write_text(json.dumps(info, indent=1))
+    import cv2
+
+    for i in range(PNG_DIGITS):
+        cv2.imwrite(str(out / f"predict_digit_{i}.png"), 255 - images[i])  # ink on paper
+    for i, crop in enumerate(crops):
+        cv2.imwrite(str(out / f"predict_crop_{i}.png"), crop)
     digits = result["probabilities"].argmax(axis=1)
     accuracy = float((digits == labels).mean())
     print(
@@ -173,7 +194,68 @@ def reference(model: Path, out: Path, count: int) -> None:
 
 
 # --------------------------------------------------------------------------- aarch64 side
-def check(model: Path, ref: Path) -> str:
+def read_midr() -> int:
+    """MIDR_EL1 as this CPU reports it (``mrs x0, midr_el1``; Linux and qemu-user let EL0
+    read it). Unlike /proc/cpuinfo, which the smoke test fakes, this is the emulated CPU."""
+    import ctypes
+    import mmap
+
+    code = (0xD5380000).to_bytes(4, "little") + (0xD65F03C0).to_bytes(4, "little")
+    page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    page.write(code)
+    function = ctypes.CFUNCTYPE(ctypes.c_uint64)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
+    return int(function())
+
+
+def cpuinfo_part() -> int | None:
+    """The ``CPU part`` of /proc/cpuinfo (the fake one under the userland), if any."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "CPU part":
+            return int(value.strip(), 16)
+    return None
+
+
+def compare_cli(cli_ref: Path, cli_out: Path, step: float, expect: Any) -> str:
+    """Compare the two sides' ``edgecnn predict --json`` and ``camera --headless`` output."""
+    tolerance = step * 1.0001 if step > 0 else FLOAT_TOLERANCE
+    theirs = json.loads((cli_ref / "predict.json").read_text())["results"]
+    mine = json.loads((cli_out / "predict.json").read_text())["results"]
+    same = sum(
+        a["image"] == b["image"]
+        and a["digit"] == b["digit"]
+        and max(abs(x - y) for x, y in zip(a["probabilities"], b["probabilities"], strict=True))
+        <= tolerance
+        for a, b in zip(mine, theirs, strict=False)
+    )
+    expect(
+        len(mine) == len(theirs) == same,
+        f"edgecnn predict: {same}/{len(theirs)} images read as on x86 "
+        f"({[r['digit'] for r in mine]})",
+    )
+
+    def frames(path: Path) -> list[list[int]]:
+        lines = path.read_text().splitlines()
+        return [[d["digit"] for d in json.loads(line)["digits"]] for line in lines]
+
+    want, got = frames(cli_ref / "camera.jsonl"), frames(cli_out / "camera.jsonl")
+    digits = sum(len(f) for f in want)
+    expect(
+        bool(want) and got == want,
+        f"edgecnn camera --headless: {len(got)} frames, {sum(len(f) for f in got)} digits "
+        f"(x86: {len(want)} frames, {digits} digits), every frame read the same",
+    )
+    return f"predict {same}/{len(theirs)} images and camera {len(got)} frames ({digits} digits)"
+
+
+def check(
+    model: Path,
+    ref: Path,
+    cpu: str,
+    site: Path,
+    cli_ref: Path | None = None,
+    cli_out: Path | None = None,
+) -> str:
     """Repeat the predictions here and compare with ``ref``; the PASS summary, or raise.
 
     Raises:
@@ -188,6 +270,16 @@ def check(model: Path, ref: Path) -> str:
 
     machine = platform.machine()
     expect(machine == "aarch64", f"platform.machine() is {machine!r} (want 'aarch64')")
+    if cpu not in CPUS:
+        raise SmokeFailure(f"--cpu {cpu!r}: not one of {', '.join(CPUS)}")
+    part, boards = CPUS[cpu]
+    midr = read_midr() if machine == "aarch64" else 0
+    fake = cpuinfo_part()
+    expect(
+        (midr >> 4) & 0xFFF == part and midr >> 24 == 0x41,
+        f"MIDR_EL1 {midr:#x}: Arm part {(midr >> 4) & 0xFFF:#x} (want {part:#x}, {cpu})",
+    )
+    expect(fake == part, f"/proc/cpuinfo CPU part {fake if fake is None else hex(fake)}")
     expect(sys.version_info[:2] == (3, 11), f"python {platform.python_version()} (want 3.11)")
     tf_spec = importlib.util.find_spec("tensorflow")
     expect(tf_spec is None, f"tensorflow importable: {tf_spec is not None} (want False)")
@@ -208,7 +300,10 @@ def check(model: Path, ref: Path) -> str:
     import edge_runtime
 
     where = Path(edge_runtime.__file__ or "").resolve().parent
-    expect(where == (REPO / "edge_runtime").resolve(), f"edge_runtime imported from {where}")
+    expect(
+        where == (site / "edge_runtime").resolve(),
+        f"edge_runtime imported from {where} (the installed wheel: {site})",
+    )
     backend = result["backend"]
     expect(
         "litert" in backend
@@ -262,6 +357,7 @@ def check(model: Path, ref: Path) -> str:
         f"{crop_probs.argmax(axis=1).tolist()} (x86: {want_crop_probs.argmax(axis=1).tolist()})",
     )
 
+    cli = compare_cli(cli_ref, cli_out, step, expect) if cli_ref and cli_out else ""
     accuracy = float((digits == labels).mean()) if len(labels) else 0.0
     host = info["versions"]
     here = versions()
@@ -274,9 +370,11 @@ def check(model: Path, ref: Path) -> str:
     if problems:
         raise SmokeFailure(f"{len(problems)} check(s) failed, first: {problems[0]}")
     return (
-        f"PASS: pi-smoke: aarch64 (qemu cortex-a72) python {here['python']}, "
+        f"PASS: pi-smoke: {cpu} ({boards}; MIDR_EL1 {midr:#x}, cpuinfo part {part:#x}) "
+        f"from the edgecnn {here['edgecnn']} wheel, python {here['python']}, "
         f"backend {backend} ai-edge-litert {here['ai-edge-litert']}, numpy {here['numpy']}, "
-        f"opencv {here['opencv-python-headless']}; {same}/{len(want)} digits match x86, "
+        f"opencv {here['opencv-python-headless']}; {cli + '; ' if cli else ''}"
+        f"{same}/{len(want)} digits match x86, "
         f"max prob diff {max_diff:.3g} (step {step:.3g}), accuracy {accuracy:.2%}; "
         f"to_mnist {len(crops)}/{len(crops)} crops match (max pixel diff "
         f"{max(crop_diffs, default=0)}); no tensorflow"
@@ -294,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     chk_p = sub.add_parser("check", help="aarch64 side: repeat and compare")
     chk_p.add_argument("--model", type=Path, required=True)
     chk_p.add_argument("--ref", type=Path, required=True)
+    chk_p.add_argument("--cpu", required=True, choices=sorted(CPUS), help="qemu's -cpu")
+    chk_p.add_argument("--site", type=Path, required=True, help="where the wheel is installed")
+    chk_p.add_argument("--cli-ref", type=Path, help="x86's predict.json and camera.jsonl")
+    chk_p.add_argument("--cli-out", type=Path, help="this side's predict.json and camera.jsonl")
     args = parser.parse_args(argv)
     try:
         if args.mode == "reference":
@@ -301,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SmokeFailure(f"--count must be >= 1, got {args.count}")
             reference(args.model, args.out, args.count)
             return 0
-        print(check(args.model, args.ref))
+        print(check(args.model, args.ref, args.cpu, args.site, args.cli_ref, args.cli_out))
         return 0
     except SmokeFailure as exc:
         print(f"FAIL: pi-smoke ({args.mode}): {exc}")

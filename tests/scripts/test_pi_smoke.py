@@ -1,8 +1,10 @@
-"""The Raspberry Pi path under emulation: ``scripts/pi_smoke.sh`` must print PASS.
+"""The Raspberry Pi path under emulation: ``scripts/pi_smoke.sh`` must print PASS per CPU.
 
-The script builds (once, cached in .cache/pi) a Debian bookworm arm64 userland and the
-aarch64 wheels, then runs edge_runtime under ``qemu-aarch64-static -cpu cortex-a72`` and
-compares its answers with the x86 ones. Set ``EDGECNN_SKIP_PI=1`` to skip it.
+The script builds (once, cached in .cache/pi) a Debian bookworm arm64 userland and
+fetches the aarch64 wheels the edgecnn wheel needs, installs the wheel built from this
+checkout with [edge], then runs ``edgecnn predict``, ``edgecnn camera --headless`` and the
+runtime check under ``qemu-aarch64-static`` for the Pi 3, 4 and 5 CPUs and compares the
+answers with the x86 ones. Set ``EDGECNN_SKIP_PI=1`` to skip it.
 """
 
 from __future__ import annotations
@@ -80,4 +82,10 @@ def test_pi_smoke_passes_under_emulation() -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert any(line.startswith("PASS: pi-smoke:") for line in result.stdout.splitlines()), output
+    passed = [line for line in result.stdout.splitlines() if line.startswith("PASS: pi-smoke:")]
+    # Each CPU's line, once, naming the CPU its MIDR_EL1 showed, from the wheel.
+    for cpu, part in (("cortex-a53", "0xd03"), ("cortex-a72", "0xd08"), ("cortex-a76", "0xd0b")):
+        lines = [line for line in passed if line.startswith(f"PASS: pi-smoke: {cpu} (")]
+        assert len(lines) == 1, output[-6000:]
+        assert f"cpuinfo part {part}" in lines[0] and "wheel" in lines[0], lines[0]
+        assert "predict 10/10 images and camera" in lines[0], lines[0]
