@@ -50,13 +50,15 @@ def test_plots_leave_pyplot_alone(tmp_path):
     import sys
 
     code = (
+        "import sys; from pathlib import Path; import numpy as np\n"
         "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
-        "from pathlib import Path\n"
-        "import numpy as np\n"
         "from edgecnn.train.plots import plot_confusion, plot_history\n"
-        "plot_history({'loss': [1.0, 0.5]}, Path(r'%s') / 'h.png')\n"
-        "plot_confusion(np.eye(10, dtype=int), Path(r'%s') / 'c.png')\n"
+        "out = Path(sys.argv[1])\n"
+        "plot_history({'loss': [1.0, 0.5]}, out / 'h.png')\n"
+        "plot_confusion(np.eye(10, dtype=int), out / 'c.png')\n"
         "print(matplotlib.get_backend(), len(plt.get_fignums()))\n"
-    ) % (tmp_path, tmp_path)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["svg", "0"]
