@@ -27,12 +27,13 @@ About 2-3 ms for a 640x480 camera frame on one core of the development machine.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from statistics import median
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +122,21 @@ class FindConfig:
 DEFAULT_CONFIG = FindConfig()
 
 
+class _Gate(Protocol):
+    @property
+    def threshold(self) -> float: ...
+
+    def scores(self, crops: Any) -> npt.NDArray[np.float32]: ...
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_gate() -> _Gate | None:
+    """The digit gate shipped in the package, loaded once (None if it is not there)."""
+    from edge_runtime.gate import DigitGate, bundled_gate_path
+
+    return DigitGate(num_threads=1) if bundled_gate_path().is_file() else None
+
+
 class _Classifier(Protocol):
     def probabilities(self, images: Any) -> npt.NDArray[np.float32]: ...
 
@@ -172,6 +188,7 @@ def read_digits(
     image: Any,
     min_confidence: float = 0.7,
     config: FindConfig | None = None,
+    gate: _Gate | Literal["bundled"] | None = "bundled",
 ) -> list[DigitReading]:
     """Find and read every digit in an image, in reading order.
 
@@ -183,6 +200,10 @@ def read_digits(
         image: grey, BGR or BGRA frame or photo.
         min_confidence: readings below it are ``rejected`` with ``digit=None``.
         config: finder tunables; the tuned defaults when None.
+        gate: what tells digits from other marks (letters, symbols, holes): the
+            :class:`edge_runtime.gate.DigitGate` bundled with the runtime by default,
+            another one, or None to report every mark the finder keeps. Marks it
+            rejects are not reported.
 
     Returns:
         ``DigitReading(digit, confidence, box, rejected)`` per digit: lines top to
@@ -192,7 +213,7 @@ def read_digits(
         ImageError: not an image.
         ValueError: min_confidence outside [0, 1].
     """
-    lines = read_lines(classifier, image, min_confidence, config)
+    lines = read_lines(classifier, image, min_confidence, config, gate)
     return [reading for line in lines for reading in line.readings]
 
 
@@ -201,6 +222,7 @@ def read_lines(
     image: Any,
     min_confidence: float = 0.7,
     config: FindConfig | None = None,
+    gate: _Gate | Literal["bundled"] | None = "bundled",
 ) -> list[DigitLine]:
     """Find and read every digit in an image, as lines of numbers.
 
@@ -259,9 +281,16 @@ def read_lines(
                 options.append((line_no, opts, aspect))
     if not crops:
         return []
-    probs = np.asarray(classifier.probabilities(np.stack(crops)))
+    batch = np.stack(crops)
+    probs = np.asarray(classifier.probabilities(batch))
     best = probs.argmax(axis=1)
     confidence = probs[np.arange(len(best)), best].astype(np.float32)
+    judge = _bundled_gate() if gate == "bundled" else gate
+    digit_like = (
+        np.ones(len(crops), bool) if judge is None else judge.scores(batch) >= judge.threshold
+    )
+    # What the gate takes for no digit is not reported. It judges the readings, not the
+    # cuts: a part of two touching digits may look like no digit and still be one.
     for plain, short in squash.items():  # read the surer of the two as the whole
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
@@ -270,6 +299,9 @@ def read_lines(
         chosen[line_no].extend(touching.choose(opts, confidence, aspect))
     lines = []
     for picks in chosen:
+        if not picks:
+            continue
+        picks = [(index, box) for index, box in picks if digit_like[index]]
         if not picks:
             continue
         readings = []
