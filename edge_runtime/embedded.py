@@ -92,12 +92,24 @@ def read(path: Path, payload: Payload) -> ModelInfo:
     Raises:
         ModelFormatError: not JSON, or not a description this runtime reads.
     """
-    where = f"{path.name} (embedded description)"
+    return ModelInfo.from_json(read_json(path, payload), where(path))
+
+
+def read_json(path: Path, payload: Payload) -> object:
+    """The payload's JSON, parsed but not yet checked.
+
+    Raises:
+        ModelFormatError: not JSON.
+    """
     try:
-        data = json.loads(payload.text.decode("utf-8"))
+        return json.loads(payload.text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{where}: not JSON ({exc})") from exc
-    return ModelInfo.from_json(data, where)
+        raise ModelFormatError(f"{where(path)}: not JSON ({exc})") from exc
+
+
+def where(path: Path) -> str:
+    """How messages name the embedded description."""
+    return f"{path.name} (embedded description)"
 
 
 def model_digest(data: bytes, payload: Payload | None) -> str:

@@ -87,9 +87,14 @@ def open_model(path: str | Path) -> ModelFile:
     path, data, summary = _read(Path(path))
     payload = embedded.locate(path, data, summary)
     digest = embedded.model_digest(data, payload)
-    inside = embedded.read(path, payload) if payload is not None else None
     raw = read_sidecar(path)
     beside = None if raw is None else ModelInfo.from_json(raw, str(sidecar_path(path)))
+    inside = None
+    if payload is not None:
+        text = embedded.read_json(path, payload)
+        # The usual case, an exported pair: the same JSON twice, checked once.
+        same = beside is not None and text == raw
+        inside = beside if same else ModelInfo.from_json(text, embedded.where(path))
     for info, where in ((inside, f"the description embedded in {path.name}"), (beside, None)):
         if info is not None and info.model_sha256 is not None and info.model_sha256 != digest:
             where = where or str(sidecar_path(path))

@@ -46,7 +46,7 @@ from edge_runtime.errors import (
     ModelFormatError,
     SourceError,
 )
-from edgecnn.commands import camera, data, export, runtime, service, train, zoo
+from edgecnn.commands import camera, data, export, inspect, runtime, service, train, zoo
 
 FAILURE_EXIT = 1
 USAGE_EXIT = 2
@@ -126,7 +126,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-for area in (train, export, runtime, camera, zoo, data, service):
+for area in (train, export, runtime, camera, zoo, data, inspect, service):
     for info in area.app.registered_commands:
         info.callback = guarded(info.callback) if info.callback else None
     app.add_typer(area.app)

@@ -93,6 +93,9 @@ class ExportConfig:
             ``uint8`` and ``int8`` need ``int8`` mode (only it has integer tensors).
         check_micro: also run the int8 model in TensorFlow Lite Micro (arena size,
             agreement with LiteRT).
+        fixed_batch: convert with the batch fixed at this size (a static graph, as
+            accelerators want); ``None``: a dynamic batch. The report then compares
+            the two graphs' operators and latency.
         calibration_images: calibrate on these MNIST-form images instead of drawing
             ``calibration_samples`` from the training split (int8 only; not a CLI option).
     """
@@ -106,6 +109,7 @@ class ExportConfig:
     data: Path | None = None
     io: IOType | None = None
     check_micro: bool = False
+    fixed_batch: int | None = None
     calibration_images: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +139,10 @@ class ExportConfig:
             raise ValueError(f"--calibration-samples must be >= 1, got {self.calibration_samples}")
         if self.calibration_seed < 0:
             raise ValueError(f"--calibration-seed must be >= 0, got {self.calibration_seed}")
+        if self.fixed_batch is not None and (
+            isinstance(self.fixed_batch, bool) or not 1 <= self.fixed_batch <= 4096
+        ):
+            raise ValueError(f"--fixed-batch must be 1 to 4096, got {self.fixed_batch}")
         if self.io in (IOType.INT8, IOType.UINT8) and self.mode is not Mode.INT8:
             raise ValueError(
                 f"--io {self.io.value} needs --int8: a {self.mode.value} model "

@@ -59,6 +59,14 @@ def load_source_model(path: str | Path) -> Any:
     return model
 
 
+def _fixed(model: Any, batch: int) -> Any:
+    """The same model (same layers and weights) on an input of a fixed batch size."""
+    import keras
+
+    inputs = keras.Input(batch_shape=(batch, *INPUT_SHAPE))
+    return keras.Model(inputs, model(inputs), name=f"{model.name}_batch{batch}")
+
+
 def draw_calibration(train_images: np.ndarray, samples: int, seed: int) -> np.ndarray:
     """Pick calibration images at random, without repeats, from the training split.
 
@@ -88,6 +96,7 @@ def convert(
     io_type: IOType = IOType.FLOAT,
     calibration: np.ndarray | None = None,
     on_sample: OnSample | None = None,
+    fixed_batch: int | None = None,
 ) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer.
 
@@ -97,6 +106,8 @@ def convert(
         io_type: input/output dtype (int8/uint8 only with ``Mode.INT8``).
         calibration: MNIST-form images for the representative dataset (int8 only).
         on_sample: called as ``on_sample(done, total)`` while calibrating.
+        fixed_batch: trace the model with this batch size instead of a dynamic one
+            (see :mod:`edgecnn.export.graph`).
 
     Returns:
         The ``.tflite`` bytes.
@@ -109,18 +120,24 @@ def convert(
 
     tf = import_tensorflow()
     with quiet_native():
-        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        if fixed_batch is None:
+            converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        else:
+            converter = tf.lite.TFLiteConverter.from_keras_model(_fixed(model, fixed_batch))
     if mode is Mode.INT8:
         if calibration is None or len(calibration) < 1:
             raise ValueError("int8 conversion needs calibration images")
         inputs = normalize(calibration)
-        total = len(inputs)
+        step = fixed_batch or 1
+        if len(inputs) < step:
+            raise ValueError(f"--fixed-batch {step} needs at least {step} calibration images")
+        total = len(inputs) // step * step
 
         def representative() -> Iterator[list[np.ndarray]]:
-            for i in range(total):
-                yield [inputs[i : i + 1]]
+            for i in range(0, total, step):
+                yield [inputs[i : i + step]]
                 if on_sample is not None:
-                    on_sample(i + 1, total)
+                    on_sample(i + step, total)
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative

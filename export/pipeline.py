@@ -22,8 +22,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge_runtime._files import file_mode
+from edge_runtime.model_info import ModelInfo
 from edgecnn.export import gate
 from edgecnn.export.config import DEFAULT_CALIBRATION_SAMPLES, ExportConfig, ExportPaths, Mode
+from edgecnn.export.graph import Graph
 from edgecnn.export.report import Sizes
 from edgecnn.train.provenance import file_sha256
 
@@ -59,7 +61,8 @@ class ExportResult:
         sizes: file sizes (exported, float32 ``.tflite``, ``.keras``).
         micro: TensorFlow Lite Micro figures when ``check_micro`` was asked.
         elapsed_s: wall time of the whole export.
-        sidecar: the sidecar as written.
+        info: the model's description, as written to the sidecar and embedded.
+        graphs: the exported graph, then (with ``fixed_batch``) the dynamic one.
     """
 
     config: ExportConfig
@@ -68,7 +71,13 @@ class ExportResult:
     sizes: Sizes
     micro: dict[str, Any] | None
     elapsed_s: float
-    sidecar: dict[str, Any] = field(repr=False)
+    info: ModelInfo = field(repr=False)
+    graphs: tuple[Graph, ...] = ()
+
+    @property
+    def sidecar(self) -> dict[str, Any]:
+        """The sidecar as written (the description's JSON)."""
+        return self.info.to_json()
 
 
 def run_export(config: ExportConfig, progress: Progress | None = None) -> ExportResult:
@@ -89,7 +98,7 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             tflite_micro is not installed.
         ValueError: more calibration samples than training images.
     """
-    from edgecnn.export import convert, micro, report, sidecar
+    from edgecnn.export import convert, embed, graph, micro, report, sidecar
     from edgecnn.train.data import load_mnist
 
     p: Progress = progress or _Silent()
@@ -120,7 +129,14 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
             )
     else:
         p.stage(f"converting to {mode.value}")
-    flatbuffer = convert.convert(keras_model, mode, config.io_type, calibration, p.advance)
+    flatbuffer = convert.convert(
+        keras_model, mode, config.io_type, calibration, p.advance, config.fixed_batch
+    )
+    graphs = [graph.describe(flatbuffer, config.fixed_batch)]
+    if config.fixed_batch is not None:
+        p.stage("converting with a dynamic batch too, to compare the graphs")
+        dynamic = convert.convert(keras_model, mode, config.io_type, calibration)
+        graphs.append(graph.describe(dynamic, None))
     float32_size = (
         len(flatbuffer) if mode is Mode.FLOAT32 else len(convert.convert(keras_model, Mode.FLOAT32))
     )
@@ -157,30 +173,32 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
                 temp.model, data.test_images, measurement.quantized_labels
             ).to_json()
 
-        p.stage("writing sidecar and report")
-        sizes = Sizes(
-            model=len(flatbuffer), float32_tflite=float32_size, keras=config.model.stat().st_size
-        )
+        p.stage("describing the model (sidecar, embedded description) and writing the report")
         drawn = config.calibration_images is None and mode is Mode.INT8
-        content = sidecar.build_sidecar(
+        described = sidecar.build_info(
             model_file=paths.model.name,
             mode=mode.value,
             tensors=sidecar.read_tensors(temp.model),
+            output_kind=_output_kind(temp.model),
             float_accuracy=measurement.float_accuracy,
             quantized_accuracy=measurement.quantized_accuracy,
             drop_pp=measurement.drop_pp,
             max_drop_pp=config.max_drop,
             agreement=measurement.agreement,
-            float_size_bytes=sizes.keras,
-            float32_tflite_size_bytes=sizes.float32_tflite,
-            size_bytes=sizes.model,
+            float_size_bytes=config.model.stat().st_size,
+            float32_tflite_size_bytes=float32_size,
             source_model=sidecar.relative_to_sidecar(config.model, paths.sidecar.parent),
             source_sha256=file_sha256(config.model),
             calibration_samples=None if calibration is None else len(calibration),
             calibration_seed=config.calibration_seed if drawn else None,
             micro=micro_figures,
         )
-        temp.sidecar.write_text(sidecar.dumps(content), encoding="utf-8")
+        model_bytes, info = embed.embed(flatbuffer, described)
+        temp.model.write_bytes(model_bytes)
+        temp.sidecar.write_text(sidecar.dumps(info), encoding="utf-8")
+        sizes = Sizes(
+            model=len(model_bytes), float32_tflite=float32_size, keras=info.float_size_bytes or 0
+        )
         _check_pair(temp.model)
         report.plot_per_class(temp.figure, measurement, mode.value)
         elapsed = time.perf_counter() - started
@@ -200,6 +218,8 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
                 micro=micro_figures,
                 elapsed_s=elapsed,
                 figure_name=paths.figure.name,
+                info=info,
+                graphs=graphs,
             ),
             encoding="utf-8",
         )
@@ -214,7 +234,8 @@ def run_export(config: ExportConfig, progress: Progress | None = None) -> Export
         sizes=sizes,
         micro=micro_figures,
         elapsed_s=time.perf_counter() - started,
-        sidecar=content,
+        info=info,
+        graphs=tuple(graphs),
     )
 
 
@@ -234,6 +255,15 @@ def _calibration_line(config: ExportConfig, mode: Mode, count: int) -> str:
         f"{count:,} training images drawn with seed "
         f"{config.calibration_seed}, normalized by edge_runtime.preprocess.normalize"
     )
+
+
+def _output_kind(model: Path) -> str | None:
+    """Whether the converted model ends in probabilities or logits, as the runtime sees it
+    (the model has no description yet, so the runtime works it out)."""
+    from edge_runtime import DigitClassifier
+
+    with DigitClassifier(model) as clf:
+        return clf.info.output.kind
 
 
 def _check_pair(model: Path) -> None:

@@ -7,12 +7,16 @@ file (which also carries the optimizer state, so its ratio flatters).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edge_runtime._deps import require
+from edge_runtime.embedded import METADATA_NAME
+from edge_runtime.model_info import ModelInfo
 from edgecnn.export.gate import Measurement
+from edgecnn.export.graph import Graph
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ def render_markdown(
     micro: dict[str, Any] | None,
     elapsed_s: float,
     figure_name: str,
+    info: ModelInfo | None = None,
+    graphs: Sequence[Graph] = (),
 ) -> str:
     """The report as Markdown.
 
@@ -70,6 +76,8 @@ def render_markdown(
         micro: TensorFlow Lite Micro figures, or None when not checked.
         elapsed_s: how long the export took.
         figure_name: the per-class figure's file name (linked from the page).
+        info: the model's description (its digest and where it is written).
+        graphs: the exported graph, then the dynamic one it is compared with.
 
     Returns:
         The page.
@@ -105,6 +113,16 @@ def render_markdown(
         f"{sizes.ratio_keras:.2f}x smaller |",
         "",
     ]
+    lines += _graph_lines(graphs)
+    if info is not None:
+        lines += [
+            "## Description",
+            "",
+            f"- Embedded in the `.tflite` (metadata `{METADATA_NAME}`) and in the sidecar JSON",
+            f"- Input: {info.normalization.describe()}; labels {''.join(info.labels)}",
+            f"- Model sha256 (without the embedded description): `{info.model_sha256}`",
+            "",
+        ]
     if micro is not None:
         lines += [
             "## TensorFlow Lite Micro",
@@ -127,6 +145,34 @@ def render_markdown(
     ):
         lines.append(f"| {digit} | {f:.2%} | {q:.2%} | {100 * (q - f):+.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _graph_lines(graphs: Sequence[Graph]) -> list[str]:
+    if not graphs:
+        return []
+    names = list(dict.fromkeys(name for g in graphs for name in g.ops))
+    title = ["fixed batch " + str(g.batch) if g.batch else "dynamic batch" for g in graphs]
+    lines = [
+        "## Graph",
+        "",
+        "| operator | " + " | ".join(title) + " |",
+        "|---|" + "---:|" * len(graphs),
+    ]
+    lines += [f"| {n} | " + " | ".join(str(g.ops.get(n, 0)) for g in graphs) + " |" for n in names]
+    lines += [
+        "| **operators** | " + " | ".join(f"**{g.op_total}**" for g in graphs) + " |",
+        "| invoke (ms, LiteRT, 1 thread) | "
+        + " | ".join(f"{g.latency_ms:.3f}" for g in graphs)
+        + " |",
+        "",
+    ]
+    if len(graphs) > 1:
+        lines += [
+            "The exported graph is the first column; the dynamic one was converted only to "
+            "compare (a dynamic batch reads its size at run time: SHAPE, STRIDED_SLICE, PACK).",
+            "",
+        ]
+    return lines
 
 
 def _correct(report: Any) -> int:

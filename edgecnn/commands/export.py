@@ -77,6 +77,13 @@ def export(
         "--check-micro",
         help="Also run the int8 model in TensorFlow Lite Micro: arena size, agreement.",
     ),
+    fixed_batch: int | None = typer.Option(
+        None,
+        "--fixed-batch",
+        metavar="N",
+        help="Convert with the batch fixed at N (a static graph for accelerators); the "
+        "report compares its operators and latency with the dynamic-batch graph.",
+    ),
 ) -> None:
     """Convert a trained model to TFLite (int8 by default), gated on test accuracy.
 
@@ -109,6 +116,7 @@ def export(
         data=data,
         io=io,
         check_micro=check_micro,
+        fixed_batch=fixed_batch,
     )
     writable_file(config.out_path, "--out")
     result = run_export(config, StageConsole())
@@ -137,6 +145,12 @@ def _summary(result: Any) -> None:
             f"  micro            arena {result.micro['arena_bytes']:,} B, "
             f"{result.micro['match_rate']:.2%} match LiteRT on "
             f"{result.micro['samples']} images"
+        )
+    for g in result.graphs:
+        name = f"batch {g.batch}" if g.batch else "dynamic batch"
+        lines.append(
+            f"  graph            {name}: {g.op_total} operators, invoke {g.latency_ms:.3f} ms"
+            + ("" if g is result.graphs[0] else "  (not written; for comparison)")
         )
     lines += [
         f"  time             {result.elapsed_s:.1f} s",

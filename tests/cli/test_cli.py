@@ -16,7 +16,16 @@ from edgecnn.cli import app, guarded
 
 runner = CliRunner()
 
-EXPECTED_COMMANDS = ("train", "evaluate", "export", "predict", "bench", "camera", "zoo")
+EXPECTED_COMMANDS = (
+    "train",
+    "evaluate",
+    "export",
+    "inspect",
+    "predict",
+    "bench",
+    "camera",
+    "zoo",
+)
 
 
 def test_help_lists_every_stage():

@@ -36,6 +36,7 @@ SCHEMA_KEYS = {
     "calibration_seed",
     "versions",
     "created",
+    "model_sha256",
 }
 
 
@@ -47,7 +48,7 @@ def test_int8_export_writes_a_model_the_runtime_scores_as_the_sidecar_says(int8_
     sidecar = json.loads((folder / "model_int8.json").read_text())
 
     assert set(sidecar) == SCHEMA_KEYS
-    assert sidecar["schema_version"] == 1 and sidecar["mode"] == "int8"
+    assert sidecar["schema_version"] == 2 and sidecar["mode"] == "int8"
     assert sidecar["model_file"] == "model_int8.tflite"
     assert sidecar["labels"] == [str(d) for d in range(10)]
     assert sidecar["normalization"]["scale"] == pytest.approx(1 / 255)
