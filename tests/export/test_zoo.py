@@ -72,3 +72,26 @@ def test_update_readme_needs_the_markers(tmp_path: Path):
     with pytest.raises(ValueError, match="markers"):
         update_readme(readme, "| table |\n")
     assert readme.read_text() == "no markers here\n"
+
+
+def test_zoo_without_tflite_micro_exports_without_the_micro_check(tmp_path: Path, monkeypatch):
+    # edgecnn[train,edge] has no tflite_micro: the zoo must not ask the export for it.
+    import edgecnn.export.pipeline as pipeline
+    from edgecnn.export import zoo as zoo_lib
+
+    asked = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_export(config, progress=None):
+        asked.append(config.check_micro)
+        raise Stop
+
+    (tmp_path / "seed.keras").write_bytes(b"")
+    monkeypatch.setattr(pipeline, "run_export", fake_export)
+    for available in (False, True):
+        monkeypatch.setattr(zoo_lib, "micro_available", lambda available=available: available)
+        with pytest.raises(Stop):
+            zoo_lib.measure_entry("seed", tmp_path, tmp_path, None, None, 0.5)  # type: ignore[arg-type]
+    assert asked == [False, True]
