@@ -179,6 +179,26 @@ def test_generated_pages_are_read_line_by_line(classifier, source, options):
     assert right / total >= 0.85, f"{right}/{total} digits read in line order"
 
 
+def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, source):
+    """Words (Hershey fonts, script faces too) written beside the digits: the bundled
+    digit gate keeps most of them out of the readings."""
+
+    def extra(gate) -> int:
+        count = 0
+        for index in range(8):
+            page = _page(source, index, rows=2, letters=True)
+            readings = [
+                r for line in read_lines(classifier, page.image, gate=gate) for r in line.readings
+            ]
+            count += max(0, sum(not r.rejected for r in readings) - len(page.digits))
+        return count
+
+    truth = sum(len(_page(source, i, rows=2, letters=True).digits) for i in range(8))
+    gated, ungated = extra("bundled"), extra(None)
+    assert gated <= 0.1 * truth, f"{gated} confident readings beyond {truth} digits"
+    assert gated <= ungated / 2, (gated, ungated)
+
+
 def test_a_huge_digit_and_tiny_ones_in_one_photo_are_all_found():
     page = np.full((1200, 1600), 230, np.uint8)
     cv2.putText(page, "7", (200, 900), cv2.FONT_HERSHEY_SIMPLEX, 18, 30, 40)  # 365 px tall
