@@ -61,10 +61,11 @@ def find_sheet(cv2: Any, grey: U8) -> Sheet | None:
     h, w = grey.shape
     if min(h, w) < MIN_FRAME:
         return None  # a crop, not a photo of a desk
-    s = THUMB_SIZE / max(h, w)
-    small = cv2.resize(
-        grey, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA
-    )
+    # An integer factor: OpenCV's area resize is several times faster then (0.8 ms ->
+    # 0.1 ms for a 640x480 frame), and the thumbnail stays 200-330 px long.
+    k = max(1, round(max(h, w) / THUMB_SIZE))
+    small = cv2.resize(grey, (max(8, w // k), max(8, h // k)), interpolation=cv2.INTER_AREA)
+    s = small.shape[1] / w
     t = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
     hist = np.bincount(small.ravel(), minlength=256).astype(np.float64)
     levels = np.arange(256, dtype=np.float64)
