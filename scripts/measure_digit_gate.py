@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import inspect
 import json
 import sys
 from collections import Counter
@@ -93,8 +94,13 @@ def read_with_scores(clf: DigitClassifier, gate: DigitGate, image: np.ndarray) -
         return chosen
 
     touching.choose = spy_choose
+    # Today's readings without any gate (once find.py applies one itself, gate=None
+    # turns it off), so that this gate's effect is measured alone.
+    ungated: dict[str, Any] = (
+        {"gate": None} if "gate" in inspect.signature(finder.read_digits).parameters else {}
+    )
     try:
-        readings = finder.read_digits(Spy(), image)
+        readings = finder.read_digits(Spy(), image, **ungated)
     finally:
         touching.choose = choose
     if len(picks) != len(readings):

@@ -128,9 +128,42 @@ def _stroke(ink: np.ndarray, rng: Rng, most: int) -> np.ndarray:
     return (cv2.dilate if k > 0 else cv2.erode)(ink, kernel)
 
 
-def mnist_digit(image: np.ndarray, rng: Rng) -> np.ndarray:
-    """An MNIST digit, 4x up, augmented: rotation, shear, aspect, stroke width."""
+def continental(ink: np.ndarray, label: int, rng: Rng) -> np.ndarray:
+    """A 7 with a bar through its stem, a 1 with a long flag (and a foot): how much of
+    Europe writes them, and rare in MNIST's American hands."""
+    rows = np.flatnonzero(ink.max(axis=1) > 0.3)
+    if rows.size < 8:
+        return ink
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top
+    thickness = int(rng.integers(6, 11))
+    out = np.ascontiguousarray(ink)
+    if label == 7:
+        y = int(top + rng.uniform(0.45, 0.6) * height)
+        xs = np.flatnonzero(out[y] > 0.3)
+        if xs.size:
+            x, half = int(np.median(xs)), int(rng.uniform(0.15, 0.3) * height)
+            tilt = int(rng.integers(-4, 5))
+            cv2.line(out, (x - half, y + tilt), (x + half, y - tilt), 1.0, thickness)
+    elif label == 1:
+        xs = np.flatnonzero(out[top] > 0.3)
+        x = int(np.median(xs)) if xs.size else 56
+        length, angle = rng.uniform(0.25, 0.5) * height, np.deg2rad(rng.uniform(20, 55))
+        end = (int(x - length * np.cos(angle)), int(top + length * np.sin(angle)))
+        cv2.line(out, (x, top), end, 1.0, thickness)
+        if rng.random() < 0.5:
+            xs = np.flatnonzero(out[bottom] > 0.3)
+            xb, half = (int(np.median(xs)) if xs.size else x), int(rng.uniform(0.15, 0.3) * height)
+            cv2.line(out, (xb - half, bottom), (xb + half, bottom), 1.0, thickness)
+    return out
+
+
+def mnist_digit(image: np.ndarray, rng: Rng, label: int = -1) -> np.ndarray:
+    """An MNIST digit, 4x up, augmented: rotation, shear, aspect, stroke width; two in
+    five 7s and 1s written the continental way."""
     ink = cv2.resize(image, (112, 112), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
+    if label in (1, 7) and rng.random() < 0.4:
+        ink = continental(ink, label, rng)
     ink = _affine(ink, rng, rotate=18, shear=0.35, stretch=0.2)
     return _stroke(ink, rng, 3)
 
@@ -341,10 +374,15 @@ def negatives(count: int, images: np.ndarray, labels: np.ndarray, rng: Rng) -> n
     return np.stack([c for p in parts for c in p])
 
 
-def positives(count: int, images: np.ndarray, rng: Rng) -> np.ndarray:
+def positives(count: int, images: np.ndarray, labels: np.ndarray, rng: Rng) -> np.ndarray:
     """MNIST digits: 80% augmented and drawn as crops, 20% raw (slightly moved)."""
     drawn = int(0.8 * count)
-    out = many(drawn, rng, lambda: mnist_digit(images[int(rng.integers(len(images)))], rng))
+
+    def draw() -> np.ndarray:
+        i = int(rng.integers(len(images)))
+        return mnist_digit(images[i], rng, int(labels[i]))
+
+    out = many(drawn, rng, draw)
     index = rng.integers(len(images), size=count - drawn)
     out += [raw_mnist(images[i], rng) for i in index]
     return np.stack(out)
@@ -369,7 +407,7 @@ def _covers(a: Box, b: Box) -> float:
 
 
 def pipeline_crops(image: np.ndarray) -> list[tuple[np.ndarray, Box]]:
-    """Every crop read_lines would classify in an image, with its box in the image.
+    """The finder's crops of an image, each with its box in the image.
 
     The same steps as ``edge_runtime.find.read_lines``: each candidate whole, and each
     way of cutting a wide one where digits touch.
@@ -505,6 +543,17 @@ def latency_us(path: Path, batch: int = 16, repeats: int = 300) -> float:
 # ------------------------------------------------------------------ main
 
 
+def _git(*args: str) -> str:
+    """What git says about the tree this model was trained from ("" without git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return done.stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the data, train, convert, choose the threshold, measure, write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -519,6 +568,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     started = time.time()
+    # The code the crops and the model come from, as it was when the run began.
+    inputs = [
+        "edge_runtime",
+        ":(exclude)edge_runtime/assets",
+        "tools",
+        "scripts/train_digit_gate.py",
+    ]
+    tree = (_git("rev-parse", "HEAD"), _git("status", "--porcelain", "--", *inputs).splitlines())
     command = "python " + " ".join(
         shlex.quote(a) for a in ["scripts/train_digit_gate.py", *sys.argv[1:]]
     )
@@ -540,9 +597,10 @@ def main(argv: list[str] | None = None) -> int:
     train_images = mnist.train_images[:VALIDATION_START]
     train_labels = mnist.train_labels[:VALIDATION_START]
     val_images = mnist.train_images[VALIDATION_START:]
+    val_labels = mnist.train_labels[VALIDATION_START:]
     # Seeds: one stream per set, so changing one set's size leaves the others alone.
     rngs = [np.random.default_rng([args.seed, k]) for k in range(8)]
-    pos = positives(args.digits, train_images, rngs[0])
+    pos = positives(args.digits, train_images, train_labels, rngs[0])
     neg = negatives(args.negatives, train_images, train_labels, rngs[1])
     say(f"synthetic: {len(pos)} digits, {len(neg)} non-digits")
     source = DigitSource(train_images, train_labels)
@@ -585,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"converted: {args.out.stat().st_size} bytes")
 
     # -- threshold, on validation only
-    val_pos = positives(len(val_images), val_images, rngs[4])
+    val_pos = positives(len(val_images), val_images, val_labels, rngs[4])
     val_pages_x, val_pages_y, val_counts = page_set(source, 2000 + args.seed, args.val_pages)
     with DigitGate(args.out, num_threads=1) as gate:
         s_val = np.concatenate([gate.scores(val_pos), gate.scores(val_pages_x[val_pages_y == 1])])
@@ -607,7 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             "mnist_test_raw_accepted": accepted(test),
             "mnist_test_rendered_accepted": accepted(render_like_scorer(test)),
-            "mnist_test_augmented_accepted": accepted(positives(len(test), test, rngs[7])),
+            "mnist_test_augmented_accepted": accepted(
+                positives(len(test), test, mnist.test_labels, rngs[7])
+            ),
             "held_out_letters_rejected": round(1 - accepted(np.stack(held_letters)), 4),
             "held_out_symbols_rejected": round(1 - accepted(np.stack(held_symbols)), 4),
             "reference_letters_rejected": round(1 - accepted(ref), 4),
@@ -664,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
             "fonts": "Hershey SIMPLEX, PLAIN, DUPLEX, COMPLEX, SCRIPT_SIMPLEX, SCRIPT_COMPLEX",
             "held_out_fonts": "Hershey TRIPLEX, COMPLEX_SMALL (the pages' words use all)",
             "digit_like_letters_never_negative": "".join(sorted(DIGIT_LIKE)) + " /",
+            "source_commit": tree[0],
+            "uncommitted_inputs": tree[1],
             "epochs": args.epochs,
             "calibration": "1000 training crops (both classes), export.convert int8",
         },
