@@ -276,22 +276,15 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "created": utc_now(),
         "command": _command_line(),
     }
+    files: tuple[Path, ...] = ()
     if not placement.chief:
         echo(f"test accuracy {report.accuracy:.2%} on this worker; the chief writes the artifacts")
-        return TrainResult(
-            out=out,
-            model_path=out / "model.keras",
-            metrics=metrics,
-            report=report,
-            epochs_run=epochs_run,
-            resumed_from=first_epoch,
-            history=history,
+    else:
+        files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
+        echo(
+            f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
+            f"{report.count:,} test images of {mnist.source}"
         )
-    files = _write_artifacts(out, model, metrics, history, report, config.arch.value)
-    echo(
-        f"test accuracy {report.accuracy:.2%} (error {report.error:.2%}) on "
-        f"{report.count:,} test images of {mnist.source}"
-    )
     return TrainResult(
         out=out,
         model_path=out / "model.keras",
