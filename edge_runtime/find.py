@@ -7,8 +7,11 @@ The pipeline (numpy + OpenCV only, never TensorFlow)::
       -> a sheet on a darker, textured desk? rectify it (perspective, rotation) and
          look only inside it                                          (page.py)
       -> ink contrast = (paper - pixel) / paper, paper = a grey closing wider than
-         any stroke, taken at a quarter of the scale (shadows stay paper)
-      -> threshold, remove long ruled lines, connected components, merge the
+         any stroke, taken at a quarter of the scale (shadows stay paper)  (ink.py)
+      -> threshold at ``min_contrast``; where that leaves no digit, or mostly dust
+         (pencil, dim light, a pale pen), again at a faint level set per part of
+         the frame from its own strongest ink
+      -> remove long ruled lines, connected components, merge the
          fragments of one digit (a 5's loose bar, a 9's open loop)
       -> keep what is digit-sized and digit-shaped: no specks, hairlines, solid
          blobs (holes, stains), strips far bolder than the writing (page edges),
@@ -38,7 +41,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge_runtime import touching
+from edge_runtime import ink, touching
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
 from edge_runtime.lines import group_lines, split_numbers
@@ -54,9 +57,6 @@ U8 = npt.NDArray[np.uint8]
 SMALL, SMALLEST = 0.4, 0.3
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
-# Contrast is relative to the paper, but never to less than this (0-255): below it,
-# sensor noise in a dark corner would look like ink.
-DARK_FLOOR = 60
 
 
 class Polarity(str, Enum):
@@ -158,6 +158,7 @@ class _Found:
     labels: npt.NDArray[np.int32]  # component labels at the working scale
     to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
     small_marks: int = 0  # compact marks shorter than a digit can be read at
+    faint: bool = False  # read at the faint ink level
 
 
 # ------------------------------------------------------------------ public functions
@@ -381,7 +382,7 @@ def _find_scaled(
             return found
         finer = min(finest, finer)
         if finer > 1.3 * scale:
-            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg)
+            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg, found.faint)
     return found
 
 
@@ -393,6 +394,7 @@ def _find_at(
     region: U8 | None,
     scale: float,
     cfg: FindConfig,
+    faint: bool | None = None,
 ) -> _Found:
     height, width = grey.shape
     if scale < 1.0:
@@ -413,7 +415,7 @@ def _find_at(
         x, y, w, h = box
         return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
 
-    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg)
+    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint)
 
 
 def _channels(cv2: Any, image: Any) -> tuple[U8, U8 | None]:
@@ -461,34 +463,6 @@ def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
     return bool(light > dark)
 
 
-def _contrast(cv2: Any, channel: U8, light_ink: bool) -> tuple[U8, U8]:
-    """How far each pixel stands out from its background, 0-255 (ink bright), and the
-    background's level.
-
-    The background is a grey closing (dark ink) or opening (light ink) wider than any
-    stroke, taken at a quarter of the scale (cheap, and strokes up to a 15th of the
-    frame fit under it) and brought back up: it erases the ink but keeps gradients
-    and a shadow's edge, so neither looks like ink. The difference is divided by the
-    brighter of pixel and background (the paper, or the chalk), so a digit in shadow
-    counts as much as one in light; the floor keeps sensor noise in dark corners out.
-    """
-    h, w = channel.shape
-    q = 4 if min(h, w) >= 64 else 1
-    small = cv2.resize(channel, (max(4, w // q), max(4, h // q)), interpolation=cv2.INTER_AREA)
-    k = max(5, (max(small.shape) // 15) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    background = cv2.morphologyEx(small, cv2.MORPH_OPEN if light_ink else cv2.MORPH_CLOSE, kernel)
-    if q > 1:
-        background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    if light_ink:
-        background = cv2.min(background, channel)
-        diff, bright = cv2.subtract(channel, background), channel
-    else:
-        background = cv2.max(background, channel)
-        diff, bright = cv2.subtract(background, channel), background
-    return cv2.divide(diff, cv2.max(bright, DARK_FLOOR), scale=255), background
-
-
 def _analyse(
     cv2: Any,
     channel: U8,
@@ -496,8 +470,15 @@ def _analyse(
     region: npt.NDArray[np.bool_] | None,
     to_image: Callable[[Box], Box],
     cfg: FindConfig,
+    faint: bool | None = None,
 ) -> _Found:
-    contrast, paper = _contrast(cv2, channel, light_ink)
+    """The digit candidates at one scale, by line.
+
+    ``faint`` says whether the ink is read at the faint level (see
+    :func:`edge_runtime.ink.ink_level`); None decides it here, and a finer pass follows
+    the coarse pass's choice.
+    """
+    contrast, paper = ink.contrast(cv2, channel, light_ink)
     if light_ink:
         on_paper = np.ones(paper.shape, bool)
     else:
@@ -508,8 +489,60 @@ def _analyse(
         on_paper = paper >= 0.25 * float(np.partition(sample, rank)[rank])
     if region is not None:
         on_paper &= region
+    usual = int(255 * cfg.min_contrast)
+    found = _candidates(cv2, contrast, usual, on_paper, cfg)
+    used_faint = False
+    if faint or (faint is None and (not found.candidates or found.loose > found.held)):
+        # No digit, or most of the ink in marks too small to be digits: faint ink is
+        # missed or broken into dust at the usual level. Read again at the faint level
+        # (a finer pass does whenever the coarse one did); keep what finds more.
+        level = ink.ink_level(cv2, contrast, cfg.min_contrast)
+        if not isinstance(level, int):
+            again = _candidates(cv2, contrast, level, on_paper, cfg)
+            if len(again.candidates) > len(found.candidates):
+                found, used_faint = again, True
+            else:
+                used_faint = bool(faint)
+    candidates = _drop_dashed_edges(found.candidates)
+    labels, small_marks = found.labels, found.small_marks
+    kept: list[_Candidate] = []
+    kept_lines: list[list[int]] = []
+    for line in group_lines([c.box for c in candidates]):
+        height = float(median([candidates[i].box[3] for i in line]))
+        keep = [
+            i
+            for i in line
+            if len(line) == 1
+            or candidates[i].box[3] >= SMALL * height
+            or (
+                candidates[i].box[3] >= SMALLEST * height
+                and _has_hole(cv2, labels, list(candidates[i].ids), candidates[i].box)
+            )
+        ]
+        kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
+        kept.extend(candidates[i] for i in keep)
+    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks, used_faint)
+
+
+@dataclass
+class _Level:
+    """The digit candidates at one contrast level."""
+
+    candidates: list[_Candidate]
+    labels: npt.NDArray[np.int32]
+    small_marks: int
+    held: int  # ink pixels in candidates
+    loose: int  # ink pixels elsewhere
+
+
+def _candidates(
+    cv2: Any, contrast: U8, level: U8 | int, on_paper: npt.NDArray[np.bool_], cfg: FindConfig
+) -> _Level:
     wh, ww = contrast.shape
-    mask = cv2.threshold(contrast, int(255 * cfg.min_contrast), 255, cv2.THRESH_BINARY)[1]
+    if isinstance(level, int):
+        mask = cv2.threshold(contrast, level, 255, cv2.THRESH_BINARY)[1]
+    else:
+        mask = cv2.compare(contrast, level, cv2.CMP_GT)
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
@@ -531,24 +564,9 @@ def _analyse(
         # a big digit written with a bigger pen is not.
         typical = float(median([c.stroke / c.box[3] for c in candidates]))
         candidates = [c for c in candidates if c.stroke <= (2.5 * typical) * c.box[3] + 1]
-    candidates = _drop_dashed_edges(candidates)
-    kept: list[_Candidate] = []
-    kept_lines: list[list[int]] = []
-    for line in group_lines([c.box for c in candidates]):
-        height = float(median([candidates[i].box[3] for i in line]))
-        keep = [
-            i
-            for i in line
-            if len(line) == 1
-            or candidates[i].box[3] >= SMALL * height
-            or (
-                candidates[i].box[3] >= SMALLEST * height
-                and _has_hole(cv2, labels, list(candidates[i].ids), candidates[i].box)
-            )
-        ]
-        kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
-        kept.extend(candidates[i] for i in keep)
-    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks)
+    held = int(sum(stats[i, cv2.CC_STAT_AREA] for c in candidates for i in c.ids))
+    total = int(stats[1:, cv2.CC_STAT_AREA].sum())
+    return _Level(candidates, labels, small_marks, held, total - held)
 
 
 def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:

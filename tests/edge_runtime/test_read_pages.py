@@ -162,8 +162,16 @@ def _page(source, index, **options):
             "width": 1280,
             "height": 960,
         },
+        {"rows": 2, "ink": Ink.PENCIL, "paper": Paper.GREY, "dim": True},
     ],
-    ids=["three-rows", "red-felt-pen-2mp", "blue-on-yellow-shadow", "small-digits", "desk-25deg"],
+    ids=[
+        "three-rows",
+        "red-felt-pen-2mp",
+        "blue-on-yellow-shadow",
+        "small-digits",
+        "desk-25deg",
+        "pencil-on-grey-dim",
+    ],
 )
 def test_generated_pages_are_read_line_by_line(classifier, source, options):
     right = total = 0
@@ -177,6 +185,22 @@ def test_generated_pages_are_read_line_by_line(classifier, source, options):
                 max(0, len(t) - _edit_distance(r, t)) for r, t in zip(read, truth, strict=True)
             )
     assert right / total >= 0.85, f"{right}/{total} digits read in line order"
+
+
+def test_faint_ink_is_read_and_grain_alone_is_not():
+    """Digits a sixth darker than their paper are below the usual ink level: the finder
+    reads them at the faint level. Paper with only grain and a soft shadow gives none."""
+    rng = np.random.default_rng(3)
+    paper = np.clip(rng.normal(150, 3, (480, 640)), 0, 255)
+    paper *= np.linspace(0.8, 1.0, 640)[None, :]  # light falling off
+    faint = paper.copy()
+    for k, text in enumerate("4071"):
+        ink = np.zeros(paper.shape, np.uint8)
+        cv2.putText(ink, text, (120 + 100 * k, 300), cv2.FONT_HERSHEY_SIMPLEX, 3.0, 1, 7)
+        faint -= 25 * cv2.GaussianBlur(ink.astype(np.float64), (5, 5), 0)  # ~1/6 darker
+    boxes = find_digit_boxes(faint.astype(np.uint8))
+    assert len(boxes) == 4, boxes
+    assert find_digit_boxes(paper.astype(np.uint8)) == []
 
 
 def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, source):
