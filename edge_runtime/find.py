@@ -552,8 +552,8 @@ def _candidates(
     candidates = []
     for group in _group(cv2, stats, labels, n, wh, ww, cfg):
         box, area = _extent(stats, group)
-        x, y, w, h = box
-        if not _digit_like(box, area, wh, ww, cfg) or not on_paper[y + h // 2, x + w // 2]:
+        _, _, w, h = box
+        if not _digit_like(box, area, wh, ww, cfg) or not _on_paper(on_paper, box):
             continue
         stroke = _stroke(cv2, labels, group, box)
         hairline = w < 3 or stroke < max(1.5, 0.025 * h)  # a crease, the sliver of an edge
@@ -723,6 +723,17 @@ def _extent(stats: npt.NDArray[np.int32], group: list[int]) -> tuple[Box, int]:
     x1 = max(int(stats[i, 0] + stats[i, 2]) for i in group)
     y1 = max(int(stats[i, 1] + stats[i, 3]) for i in group)
     return (x0, y0, x1 - x0, y1 - y0), sum(int(stats[i, 4]) for i in group)
+
+
+def _on_paper(on_paper: npt.NDArray[np.bool_], box: Box) -> bool:
+    """A mark lies on the paper: at its centre, or, for a bold digit whose own stroke
+    darkens the paper estimate there, at all four corners of its box with only a small
+    part of the box off the paper (a hole or a solid blob darkens most of its box)."""
+    x, y, w, h = box
+    if on_paper[y + h // 2, x + w // 2]:
+        return True
+    corners = on_paper[[y, y, y + h - 1, y + h - 1], [x, x + w - 1, x, x + w - 1]]
+    return bool(corners.all()) and float(on_paper[y : y + h, x : x + w].mean()) >= 0.8
 
 
 def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:

@@ -187,6 +187,23 @@ def test_generated_pages_are_read_line_by_line(classifier, source, options):
     assert right / total >= 0.85, f"{right}/{total} digits read in line order"
 
 
+def test_a_bold_digit_is_on_the_paper_where_its_own_stroke_darkens_the_centre():
+    """A marker digit half the frame tall darkens the paper estimate at its centre (the
+    stroke is as wide as the estimate's reach); its box's corners are paper. A hole or a
+    stain, filling its box, is not let in that way."""
+    from edge_runtime.find import _on_paper
+
+    on_paper = np.ones((100, 100), bool)
+    on_paper[42:58, 44:56] = False  # under the bold stroke
+    box = (20, 20, 60, 60)
+    assert _on_paper(on_paper, box)
+    blob = on_paper.copy()
+    blob[25:75, 25:75] = False  # a solid blob: dark under most of its box
+    assert not _on_paper(blob, box)
+    on_paper[:, :30] = False  # the left part of the box on the desk
+    assert not _on_paper(on_paper, box)
+
+
 def test_faint_ink_is_read_and_grain_alone_is_not():
     """Digits a sixth darker than their paper are below the usual ink level: the finder
     reads them at the faint level. Paper with only grain and a soft shadow gives none."""
