@@ -638,6 +638,10 @@ def _group(
     boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}
     order = sorted(ids, key=lambda i: boxes[i][0])
     reach = max((boxes[i][3] for i in ids), default=0)
+    # The frame's digit height, from its pieces that are neither specks nor strokes (a
+    # crease's dashes, 1s); with too few of them, unknown.
+    sized = [h for _, _, w, h in boxes.values() if h >= cfg.min_height and w >= 0.4 * h]
+    typical = float(median(sized)) if len(sized) >= 4 else float("inf")
     for pos, a in enumerate(order):
         ax, ay, aw, ah = boxes[a]
         for b in order[pos + 1 :]:
@@ -647,11 +651,18 @@ def _group(
             x_overlap = min(ax + aw, bx + bw) - max(ax, bx)
             y_overlap = min(ay + ah, by + bh) - max(ay, by)
             tall, small = max(ah, bh), min(ah, bh)
-            thin = aw < 0.4 * ah or bw < 0.4 * bh
+            # Two pieces each about as tall as the frame's digits, one just under the
+            # other, are digits of two rows written close, not the halves of one digit.
+            rows = small >= 0.75 * typical and y_overlap < 0.5 * small
+            a_thin, b_thin = aw < 0.4 * ah, bw < 0.4 * bh
+            # A thin piece under a digit is its tail, unless it is as tall as a digit:
+            # then it is the 1 of the next row. Thin pieces in a column are a dashed
+            # edge or a crease (dropped as one).
+            thin = (a_thin and b_thin) or ((a_thin or b_thin) and small <= 0.75 * tall)
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
                 and -y_overlap <= 0.25 * tall
-                and (y_overlap > 0 or small <= 0.6 * tall or thin)
+                and (thin or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
             )
             beside = (
                 y_overlap >= 0.5 * small

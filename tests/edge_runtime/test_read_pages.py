@@ -19,7 +19,16 @@ from edge_runtime.find import find_digit_boxes, read_lines  # noqa: E402
 from edge_runtime.lines import group_lines, split_numbers  # noqa: E402
 from edge_runtime.page import find_sheet  # noqa: E402
 from edge_runtime.touching import choose, cut_sets  # noqa: E402
-from tools.pages import DigitSource, Ink, PageOptions, Paper, Sheet, page_rng, render_page  # noqa: E402
+from tools.pages import (  # noqa: E402
+    DigitSource,
+    Ink,
+    Layout,
+    PageOptions,
+    Paper,
+    Sheet,
+    page_rng,
+    render_page,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -218,6 +227,28 @@ def test_faint_ink_is_read_and_grain_alone_is_not():
     boxes = find_digit_boxes(faint.astype(np.uint8))
     assert len(boxes) == 4, boxes
     assert find_digit_boxes(paper.astype(np.uint8)) == []
+
+
+def test_close_rows_are_read_as_rows_not_merged_into_one_box(classifier, source):
+    """Four rows written close with a felt pen: a digit and the one under it nearly
+    touch, and must not be merged as if one were a fragment of the other."""
+    options = {
+        "rows": 4,
+        "layout": Layout.CLOSE_ROWS,
+        "ink": Ink.BLUE,
+        "stroke": 0.6,
+        "min_height": 92,
+        "max_height": 92,
+        "width": 480,
+        "height": 640,
+        "shadow": True,
+        "blur": 0.9,
+    }
+    exact = 0
+    for index in range(6):
+        page = _page(source, index, **options)
+        exact += _read_text(classifier, page.image) == [row.digits for row in page.rows]
+    assert exact >= 5, f"{exact} of 6 pages read exactly"
 
 
 def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, source):
