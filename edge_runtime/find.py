@@ -251,31 +251,40 @@ def read_lines(
             x, y, w, h = cand.box
             aspect = w / max(1.0, min(h, line_height))
             opts: list[touching.Option] = []
-            crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
-            whole = to_mnist(crop)
-            if whole is not None:
-                crops.append(whole)
-                opts.append([(len(crops) - 1, cand.box)])
-                if h > TALL * line_height:
+
+            def add(crop: U8, height: int) -> int | None:
+                """Queue a crop for reading; its index, or None if it holds no digit."""
+                fitted = to_mnist(crop)
+                if fitted is None:
+                    return None
+                crops.append(fitted)
+                index = len(crops) - 1
+                if height > TALL * line_height:  # noqa: B023 (used at once, in this loop)
                     # A 7 or a 9 whose tail reaches far below its line is thinner, once
                     # fitted, than any MNIST digit: it is also read squashed to the line.
-                    size = (crop.shape[1], max(3, round(crop.shape[0] * TALL * line_height / h)))
-                    squashed = to_mnist(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))
+                    rows = max(3, round(crop.shape[0] * TALL * line_height / height))  # noqa: B023
+                    squashed = to_mnist(
+                        cv2.resize(crop, (crop.shape[1], rows), interpolation=cv2.INTER_AREA)
+                    )
                     if squashed is not None:
                         crops.append(squashed)
-                        squash[len(crops) - 2] = len(crops) - 1
+                        squash[index] = len(crops) - 1
+                return index
+
+            whole = add(_crop(cv2, found, cand, None, cand.box, cfg.margin), h)
+            if whole is not None:
+                opts.append([(whole, cand.box)])
             most = touching.most_parts(aspect) if cfg.split else 1
             if most > 1:
                 ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
                 for cuts in touching.cut_sets(ink, most):
-                    parts = touching.parts(ink, cand.box, cuts)
+                    parts = touching.parts(ink, cand.box, cuts, line_height)
                     opt: touching.Option = []
                     for box, selected in parts or []:
-                        piece = to_mnist(_crop(cv2, found, cand, selected, box, cfg.margin))
+                        piece = add(_crop(cv2, found, cand, selected, box, cfg.margin), box[3])
                         if piece is None:
                             break
-                        crops.append(piece)
-                        opt.append((len(crops) - 1, box))
+                        opt.append((piece, box))
                     if parts and len(opt) == len(parts):
                         opts.append(opt)
             if opts:
@@ -292,7 +301,7 @@ def read_lines(
     )
     # What the gate takes for no digit is not reported. It judges the readings, not the
     # cuts: a part of two touching digits may look like no digit and still be one.
-    for plain, short in squash.items():  # read the surer of the two as the whole
+    for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
     chosen: list[list[tuple[int, Box]]] = [[] for _ in found.lines]

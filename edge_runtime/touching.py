@@ -56,10 +56,13 @@ def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
     valleys = [
         c
         for c in range(lo, hi)
-        if runs[c] <= 1
-        and count[c] <= JOIN * stroke + 1
-        and profile[c] <= profile[c - 1]
-        and profile[c] <= profile[c + 1]
+        if count[c] == 0  # a gap between pieces grouped as one
+        or (
+            runs[c] <= 1
+            and count[c] <= JOIN * stroke + 1
+            and profile[c] <= profile[c - 1]
+            and profile[c] <= profile[c + 1]
+        )
     ]
     valleys = sorted(sorted(valleys, key=lambda c: profile[c])[:7])
     sets = []
@@ -72,14 +75,17 @@ def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
 
 
 def parts(
-    ink: npt.NDArray[np.bool_], box: Box, cuts: list[int]
+    ink: npt.NDArray[np.bool_], box: Box, cuts: list[int], line_height: float
 ) -> list[tuple[Box, npt.NDArray[np.uint8]]] | None:
     """The parts of a box cut at ``cuts``.
+
+    ``line_height`` is the height of the box's line: beside a 7 whose tail reaches far
+    below it, a digit is as tall as its line, not as the box.
 
     Returns:
         Per part, its box (in the box's frame of reference, offset by ``box``) and its
         ink as a 0/1 mask over the whole box; None when a part holds too little ink or
-        is too short to be a digit.
+        is too short to be a digit (a third of the line, or of the box if lower).
     """
     x, y, w, h = box
     edges = [0, *cuts, w]
@@ -91,7 +97,7 @@ def parts(
         if len(rows) == 0 or int(column.sum()) < 0.05 * total:
             return None
         top, bottom = int(rows[0]), int(rows[-1]) + 1
-        if bottom - top < 0.35 * h:
+        if bottom - top < 0.35 * min(h, line_height):
             return None
         selected = np.zeros(ink.shape, np.uint8)
         selected[:, a:b] = column

@@ -18,7 +18,7 @@ cv2 = pytest.importorskip("cv2")
 from edge_runtime.find import find_digit_boxes, read_lines  # noqa: E402
 from edge_runtime.lines import group_lines, split_numbers  # noqa: E402
 from edge_runtime.page import find_sheet  # noqa: E402
-from edge_runtime.touching import choose, cut_sets  # noqa: E402
+from edge_runtime.touching import choose, cut_sets, parts  # noqa: E402
 from tools.pages import (  # noqa: E402
     DigitSource,
     Ink,
@@ -92,6 +92,20 @@ def test_two_touching_digits_offer_a_cut_at_their_join():
     cv2.line(ink.view(np.uint8), (27, 20), (45, 20), 1, 1)  # a thin join between them
     cuts = cut_sets(ink, 2)
     assert cuts and any(28 <= c[0] <= 44 for c in cuts)
+
+
+def test_a_small_zero_beside_a_long_tailed_seven_is_a_part_of_its_own():
+    """Grouped with a 7 whose tail runs far below the line, a small 0 is a third of the
+    box's height but most of its line's: the gap between them is a cut, and the 0 a
+    part."""
+    ink = np.zeros((80, 40), bool)
+    cv2.line(ink.view(np.uint8), (2, 4), (16, 4), 1, 3)  # the 7's bar
+    cv2.line(ink.view(np.uint8), (16, 4), (8, 78), 1, 3)  # its long tail
+    cv2.circle(ink.view(np.uint8), (30, 14), 8, 1, 2)  # a small 0 beside its top
+    cuts = [c for c in cut_sets(ink, 2) if 19 <= c[0] <= 21]
+    assert cuts, cut_sets(ink, 2)
+    assert parts(ink, (0, 0, 40, 80), cuts[0], line_height=24) is not None
+    assert parts(ink, (0, 0, 40, 80), cuts[0], line_height=80) is None  # as if one line
 
 
 def test_a_zero_offers_no_cut_through_its_middle():
