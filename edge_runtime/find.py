@@ -159,6 +159,7 @@ class _Found:
     to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
     small_marks: int = 0  # compact marks shorter than a digit can be read at
     faint: bool = False  # read at the faint ink level
+    loose: int = 0  # ink pixels outside digit candidates
 
 
 # ------------------------------------------------------------------ public functions
@@ -381,17 +382,23 @@ def _find_scaled(
     finest = min(1.0, cfg.work_size / max(height, width))
     scale = min(finest, cfg.detect_size / max(height, width))
     found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
+    faint: bool | None = found.faint
     if scale < finest:
         if found.small_marks >= 3:  # marks too small to be read here: look closer
             finer = scale * cfg.target_height / cfg.min_height
         elif found.candidates:
             typical = float(median([c.box[3] for c in found.candidates]))
             finer = scale * cfg.target_height / max(typical, 1.0)
+        elif finest >= 3 * scale:
+            # Nothing at all in a photo: small writing in pencil is dust at the coarse
+            # scale, so look once at the finest (camera frames are too small for this),
+            # deciding there whether the ink is faint.
+            finer, faint = finest, None
         else:
             return found
         finer = min(finest, finer)
         if finer > 1.3 * scale:
-            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg, found.faint)
+            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg, faint)
     return found
 
 
@@ -504,11 +511,15 @@ def _analyse(
     if faint or (faint is None and (not found.candidates or found.loose > found.held)):
         # No digit, or most of the ink in marks too small to be digits: faint ink is
         # missed or broken into dust at the usual level. Read again at the faint level
-        # (a finer pass does whenever the coarse one did); keep what finds more.
+        # (a finer pass does whenever the coarse one did); keep what finds more digits,
+        # or more marks too small to read at this scale.
         level = ink.ink_level(cv2, contrast, cfg.min_contrast)
         if not isinstance(level, int):
             again = _candidates(cv2, contrast, level, on_paper, cfg)
-            if len(again.candidates) > len(found.candidates):
+            if (len(again.candidates), again.small_marks) > (
+                len(found.candidates),
+                found.small_marks,
+            ):
                 found, used_faint = again, True
             else:
                 used_faint = bool(faint)
@@ -530,7 +541,9 @@ def _analyse(
         ]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
         kept.extend(candidates[i] for i in keep)
-    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks, used_faint)
+    return _Found(
+        kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, found.loose
+    )
 
 
 @dataclass
@@ -579,14 +592,34 @@ def _candidates(
 
 
 def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Drop thin pieces stacked in one column: an edge or a fold broken into dashes."""
-    thin = [c for c in candidates if c.box[2] < 0.25 * c.box[3]]
+    """Drop thin pieces in a line, upright or slanted by up to about 25 degrees: an edge,
+    a fold or the rim of a sheet seen at an angle, broken into dashes.
+
+    Three hairline pieces (a quarter as wide as tall) in a line are dashes; pieces up to
+    0.4 as wide (a slanted dash's box) need four, exactly in line: 1s written in rows
+    one above the other are in line only roughly.
+    """
+    slim = [c for c in candidates if c.box[2] < 0.4 * c.box[3]][:60]
+    thin = [c.box[2] < 0.25 * c.box[3] for c in slim]
+    centres = [(c.box[0] + c.box[2] / 2, c.box[1] + c.box[3] / 2) for c in slim]
+    tolerance = [
+        max(2.0, c.box[2]) if t else max(1.5, 0.5 * c.box[2])
+        for c, t in zip(slim, thin, strict=True)
+    ]
     dashed: set[int] = set()
-    for c in thin:
-        centre = c.box[0] + c.box[2] / 2
-        column = [d for d in thin if abs(d.box[0] + d.box[2] / 2 - centre) <= max(2.0, d.box[2])]
-        if len(column) >= 3:
-            dashed.update(id(d) for d in column)
+    for i, (xi, yi) in enumerate(centres):
+        for j, (xj, yj) in enumerate(centres):
+            dy, dx = yj - yi, xj - xi
+            if j == i or dy <= 0 or abs(dx) > 0.5 * dy or dy > 4 * slim[i].box[3]:
+                continue
+            norm = float(np.hypot(dx, dy))
+            line = [
+                k
+                for k, (xk, yk) in enumerate(centres)
+                if abs((xk - xi) * dy - (yk - yi) * dx) / norm <= tolerance[k]
+            ]
+            if len(line) >= 4 or (len(line) == 3 and all(thin[k] for k in line)):
+                dashed.update(id(slim[k]) for k in line)
     return [c for c in candidates if id(c) not in dashed]
 
 

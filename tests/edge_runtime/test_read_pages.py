@@ -227,6 +227,37 @@ def test_a_bold_digit_is_on_the_paper_where_its_own_stroke_darkens_the_centre():
     assert not _on_paper(on_paper, box)
 
 
+def test_a_slanted_edge_broken_into_dashes_is_no_row_of_ones():
+    """The rim of a sheet seen at an angle, broken into short slanted dashes."""
+    page = np.full((480, 640), 200, np.uint8)
+    for k in range(9):
+        y = 40 + 45 * k
+        cv2.line(page, (100 + int(0.3 * y), y), (100 + int(0.3 * (y + 28)), y + 28), 60, 2)
+    cv2.putText(page, "52", (300, 260), cv2.FONT_HERSHEY_SIMPLEX, 3.0, 40, 8)
+    boxes = find_digit_boxes(page)
+    assert len(boxes) == 2 and all(b[0] > 250 for b in boxes), boxes
+
+
+def test_small_pencil_digits_in_a_big_photo_are_looked_for_closely(classifier, source):
+    """Pencil digits 20 px tall in a 2048 px photo are dust at the coarse scale: with
+    nothing found there, the finder looks once at its finest scale."""
+    read = total = 0
+    for index in range(3):
+        page = _page(
+            source,
+            index,
+            rows=2,
+            ink=Ink.PENCIL,
+            min_height=18,
+            max_height=22,
+            width=2048,
+            height=1536,
+        )
+        total += len(page.digits)
+        read += sum(len(t) for t in _read_text(classifier, page.image))
+    assert read >= 0.8 * total, f"{read} of {total}"
+
+
 def test_faint_ink_is_read_and_grain_alone_is_not():
     """Digits a sixth darker than their paper are below the usual ink level: the finder
     reads them at the faint level. Paper with only grain and a soft shadow gives none."""
