@@ -384,7 +384,8 @@ def _find_scaled(
     found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
     faint: bool | None = found.faint
     if scale < finest:
-        if found.small_marks >= 3:  # marks too small to be read here: look closer
+        if found.small_marks >= max(3, len(found.candidates) // 2):
+            # many marks too small to be read here beside the digits: look closer
             finer = scale * cfg.target_height / cfg.min_height
         elif found.candidates:
             typical = float(median([c.box[3] for c in found.candidates]))
@@ -516,10 +517,14 @@ def _analyse(
         level = ink.ink_level(cv2, contrast, cfg.min_contrast)
         if not isinstance(level, int):
             again = _candidates(cv2, contrast, level, on_paper, cfg)
-            if (len(again.candidates), again.small_marks) > (
+            # Faint ink is writing: at least two marks side by side in a line. Alone, a
+            # faint mark is more often a shadowed page edge than a digit.
+            writing = any(len(line) >= 2 for line in group_lines([c.box for c in again.candidates]))
+            more = (len(again.candidates), again.small_marks) > (
                 len(found.candidates),
                 found.small_marks,
-            ):
+            )
+            if more and (writing or not again.candidates):
                 found, used_faint = again, True
             else:
                 used_faint = bool(faint)

@@ -18,7 +18,7 @@ U8 = npt.NDArray[np.uint8]
 DARK_FLOOR = 60
 # Faint ink is still this much darker than its paper (0-1), and NOISE times more than
 # the paper's own texture; the faint level is set per tile of a TILES x TILES grid.
-FAINT, NOISE = 0.12, 3.0
+FAINT, NOISE = 0.12, 5.0
 TILES = 4
 
 
@@ -58,8 +58,9 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
     by a quarter or less. In each of TILES x TILES parts of the frame the level drops to
     half of the strongest ink's contrast there (its 99.8th percentile), so a desk's edge
     in one corner does not set the level for the page; never under FAINT, nor under
-    NOISE times the paper's own texture (the frame's 90th percentile), so grain and JPEG
-    noise stay paper.
+    NOISE times the paper's own texture (the frame's 80th percentile: the edges of a
+    desk beyond the sheet fill a tenth of many frames), so grain and JPEG noise stay
+    paper.
     """
     cap = int(255 * min_contrast)
     h, w = contrast.shape
@@ -67,7 +68,7 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
         return cap
     sample = contrast[::2, ::2]
     flat = sample.ravel()
-    rank = int(0.9 * (flat.size - 1))
+    rank = int(0.8 * (flat.size - 1))
     floor = max(255 * FAINT, NOISE * float(np.partition(flat, rank)[rank]))
     if floor >= cap:
         return cap

@@ -274,6 +274,20 @@ def test_faint_ink_is_read_and_grain_alone_is_not():
     assert find_digit_boxes(paper.astype(np.uint8)) == []
 
 
+def test_a_desk_filling_a_tenth_of_the_frame_is_not_taken_for_paper_texture():
+    """The faint level's floor comes from the paper's texture; strips of desk beyond a
+    sheet's edges (high contrast, 15% of the frame) must not raise it over faint ink."""
+    from edge_runtime.ink import ink_level
+
+    rng = np.random.default_rng(5)
+    contrast = rng.integers(0, 6, (240, 320)).astype(np.uint8)  # paper grain
+    contrast[:18] = contrast[-18:] = 200  # the desk's edges
+    contrast[100:130, 60:260:8] = 45  # faint strokes, a sixth darker than the paper
+    level = ink_level(cv2, contrast, 0.3)
+    assert not isinstance(level, int), level
+    assert level[100:130, 60:260].max() < 45
+
+
 def test_close_rows_are_read_as_rows_not_merged_into_one_box(classifier, source):
     """Four rows written close with a felt pen: a digit and the one under it nearly
     touch, and must not be merged as if one were a fragment of the other."""
