@@ -55,6 +55,9 @@ U8 = npt.NDArray[np.uint8]
 # Marks shorter than SMALL of their line's median height are dots, commas or broken-off
 # strokes, not digits; a closed loop down to SMALLEST is a 0 written small.
 SMALL, SMALLEST = 0.4, 0.3
+# A 320 px view whose thin dark structures outweigh its thin bright ones this much holds
+# dark writing, whatever the coarser polarity view says.
+DARK_VIEW = 1.5
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
 
@@ -432,7 +435,8 @@ def _find_at(
         x, y, w, h = box
         return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
 
-    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint)
+    photo = min(1.0, cfg.work_size / max(height, width)) >= 3 * scale
+    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint, photo)
 
 
 def _channels(cv2: Any, image: Any) -> tuple[U8, U8 | None]:
@@ -465,19 +469,31 @@ def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
     Measured at a quarter of a 320 px view with a 3x3 kernel: there strokes are a pixel or
     two wide while the gaps between them are wider, so the black-hat (thin dark
     things) and the top-hat (thin bright things) tell ink from paper. On 2,700
-    synthetic frames with digits of each polarity it never chose wrong.
+    synthetic frames with digits of each polarity it never chose wrong. Small writing
+    in a big photo is gone at that view (the two are near even on paper grain), so a
+    "light" verdict stands only if the 320 px view itself is not clearly dark-inked.
     """
     if polarity is not Polarity.AUTO:
         return polarity is Polarity.LIGHT
     h, w = grey.shape
-    f = min(1.0, 320 / max(h, w)) / 4
-    small = cv2.resize(
+    f = min(1.0, 320 / max(h, w))
+    view = cv2.resize(
         grey, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA
     )
-    kernel = np.ones((3, 3), np.uint8)
-    dark = cv2.sumElems(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel))[0]
-    light = cv2.sumElems(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel))[0]
-    return bool(light > dark)
+    vh, vw = view.shape
+    small = cv2.resize(view, (max(8, vw // 4), max(8, vh // 4)), interpolation=cv2.INTER_AREA)
+
+    def thin(image: U8) -> tuple[float, float]:
+        kernel = np.ones((3, 3), np.uint8)
+        dark = cv2.sumElems(cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, kernel))[0]
+        light = cv2.sumElems(cv2.morphologyEx(image, cv2.MORPH_TOPHAT, kernel))[0]
+        return float(dark), float(light)
+
+    dark, light = thin(small)
+    if light <= dark:
+        return False
+    dark, light = thin(view)
+    return not dark > DARK_VIEW * light
 
 
 def _analyse(
@@ -488,12 +504,13 @@ def _analyse(
     to_image: Callable[[Box], Box],
     cfg: FindConfig,
     faint: bool | None = None,
+    photo: bool = False,
 ) -> _Found:
     """The digit candidates at one scale, by line.
 
     ``faint`` says whether the ink is read at the faint level (see
     :func:`edge_runtime.ink.ink_level`); None decides it here, and a finer pass follows
-    the coarse pass's choice.
+    the coarse pass's choice. ``photo``: the image is far bigger than this scale.
     """
     contrast, paper = ink.contrast(cv2, channel, light_ink)
     if light_ink:
@@ -524,7 +541,9 @@ def _analyse(
                 len(found.candidates),
                 found.small_marks,
             )
-            if more and (writing or not again.candidates):
+            # Marks alone only count in a photo, where small writing is dust here; in a
+            # camera frame they are grain in a shadow.
+            if more and (writing or (photo and not again.candidates)):
                 found, used_faint = again, True
             else:
                 used_faint = bool(faint)

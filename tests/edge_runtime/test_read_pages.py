@@ -258,6 +258,17 @@ def test_small_pencil_digits_in_a_big_photo_are_looked_for_closely(classifier, s
     assert read >= 0.8 * total, f"{read} of {total}"
 
 
+def test_small_writing_in_a_12_mp_photo_is_dark_ink_not_chalk(classifier, source):
+    """Digits 100 px tall in a 4000x3000 photo are two pixels at the polarity check's
+    coarsest view, where paper grain then looks as much like chalk as like ink."""
+    options = PageOptions(
+        rows=4, ink=Ink.RED, min_height=30, max_height=500, width=4000, height=3000
+    )
+    page = render_page(options, source, page_rng(3, 1))  # JPEG q92, digits 89-114 px
+    read = "".join(_read_text(classifier, page.image))
+    assert _edit_distance(read, page.digits) <= 0.1 * len(page.digits), (read, page.digits)
+
+
 def test_faint_ink_is_read_and_grain_alone_is_not():
     """Digits a sixth darker than their paper are below the usual ink level: the finder
     reads them at the faint level. Paper with only grain and a soft shadow gives none."""
