@@ -31,9 +31,14 @@ def models_dir() -> Path:
     return data_dir() / "models"
 
 
-def seed_model() -> Path:
-    """The default int8 model (the ``seed`` architecture), with its sidecar beside it."""
-    return models_dir() / "seed_int8.tflite"
+#: The zoo entry ``predict`` and ``camera`` use by default (why: README, "Choosing the
+#: default model").
+DEFAULT_ARCH = "large"
+
+
+def default_model() -> Path:
+    """The default int8 model (:data:`DEFAULT_ARCH`), with its sidecar beside it."""
+    return models_dir() / f"{DEFAULT_ARCH}_int8.tflite"
 
 
 def sample_clip() -> Path:

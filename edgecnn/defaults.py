@@ -25,8 +25,8 @@ def in_working_dir(relative: Path) -> Path | None:
 
 
 def bundled_model() -> Path:
-    """The int8 model shipped with the package (the ``seed`` architecture)."""
-    return bundled.seed_model()
+    """The default int8 model shipped with the package (see ``bundled.DEFAULT_ARCH``)."""
+    return bundled.default_model()
 
 
 def resolve_model(model: str | Path | None) -> Path:

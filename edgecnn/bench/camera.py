@@ -66,7 +66,7 @@ def run_camera_bench(
     """Time find + classify + draw per 640x480 frame on one thread.
 
     Args:
-        model: the TFLite model (default: the exported one, else the bundled seed).
+        model: the TFLite model (default: the exported one, else the bundled default).
         frames: frames to time (the clip is cycled).
         clip: the clip whose frames are used (default: the sample clip).
         num_threads: interpreter threads (OpenCV is set to the same while timing).
@@ -161,7 +161,7 @@ def run_soak(
     """Run the camera pipeline over ``frames`` frames of a looped file; watch memory.
 
     Args:
-        model: the TFLite model (default: the exported one, else the bundled seed).
+        model: the TFLite model (default: the exported one, else the bundled default).
         frames: frames to process.
         clip: the file to loop (default: the sample clip).
         num_threads: interpreter threads.

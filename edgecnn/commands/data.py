@@ -29,7 +29,7 @@ class Bundled(str, Enum):
 
 
 WHERE: dict[Bundled, tuple[Callable[[], Path], str]] = {
-    Bundled.model: (bundled.seed_model, "the default int8 model (seed architecture)"),
+    Bundled.model: (bundled.default_model, "the default int8 model (large architecture)"),
     Bundled.clip: (bundled.sample_clip, "the sample clip of handwritten digits"),
     Bundled.truth: (bundled.sample_truth, "the sample clip's ground truth (--truth)"),
     Bundled.models: (bundled.models_dir, "the model zoo: .keras, int8 .tflite + sidecar"),

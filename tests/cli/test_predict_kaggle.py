@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecnn.cli import app
+from edgecnn.defaults import bundled_model
 from tools.kaggle_csv import write_kaggle_csv
 
 runner = CliRunner()
@@ -69,7 +70,7 @@ def test_the_default_model_and_a_labelled_train_csv(tmp_path, mnist_test, monkey
     accuracy = float(np.mean(rows[:, 1] == labels[:300]))
     assert accuracy >= 0.98
     assert f"accuracy {accuracy:.2%} against it" in result.stdout
-    assert "seed_int8.tflite" in result.stdout
+    assert bundled_model().name in result.stdout
 
 
 def test_json_summary(small_test, model_path, tmp_path):

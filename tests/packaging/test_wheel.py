@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from edgecnn.defaults import bundled_model
+
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / ".cache" / "wheels"
 #: Pinned to this venv's versions: the installed package must answer as the checkout does.
@@ -95,7 +97,8 @@ def test_the_wheel_installs_only_our_three_top_level_names(wheel: Path) -> None:
     assert tops == SHIPPED
     assert any(n.startswith("edgecnn/train/") for n in names)
     assert any(n.startswith("edgecnn/export/") for n in names)
-    for data in ("models/seed_int8.tflite", "models/seed_int8.json", "samples/digits_clip.avi"):
+    default = f"models/{bundled_model().name}"
+    for data in (default, default.replace(".tflite", ".json"), "samples/digits_clip.avi"):
         assert f"edgecnn/data/{data}" in names
     assert "edgecnn/data/mnist/SHA256SUMS" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
@@ -123,7 +126,7 @@ def test_predict_from_the_wheel_answers_as_the_checkout(
         ok(run([str(edge_venv / "edgecnn"), "predict", "--json", *paths], cwd=elsewhere))
     )
     assert Path(installed["model"]).is_relative_to(edge_venv.parent)  # the bundled one
-    assert installed["model"].endswith("edgecnn/data/models/seed_int8.tflite")
+    assert installed["model"].endswith(f"edgecnn/data/models/{bundled_model().name}")
     ours = json.loads(ok(run(checkout("predict", "--json", *paths), cwd=elsewhere)))
     assert installed["results"] == ours["results"]
     digits = [r["digit"] for r in installed["results"]]
