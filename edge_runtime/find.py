@@ -55,6 +55,9 @@ U8 = npt.NDArray[np.uint8]
 # Marks shorter than SMALL of their line's median height are dots, commas or broken-off
 # strokes, not digits; a closed loop down to SMALLEST is a 0 written small.
 SMALL, SMALLEST = 0.4, 0.3
+# Faint ink is looked for only where this share of the frame is fainter than ink at the
+# usual level but above the faint floor.
+FAINT_SHARE = 0.0005
 # A 320 px view whose thin dark structures outweigh its thin bright ones this much holds
 # dark writing, whatever the coarser polarity view says.
 DARK_VIEW = 1.5
@@ -435,7 +438,9 @@ def _find_at(
         x, y, w, h = box
         return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
 
-    photo = min(1.0, cfg.work_size / max(height, width)) >= 3 * scale
+    # a photo (not a camera frame): its finest scale is 3x or more its coarse one
+    longest = max(height, width)
+    photo = min(1.0, cfg.work_size / longest) >= 3 * min(1.0, cfg.detect_size / longest)
     return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint, photo)
 
 
@@ -526,7 +531,13 @@ def _analyse(
     usual = int(255 * cfg.min_contrast)
     found = _candidates(cv2, contrast, usual, on_paper, cfg)
     used_faint = False
-    if faint or (faint is None and (not found.candidates or found.loose > found.held)):
+    tried = faint is None and (not found.candidates or found.loose > found.held)
+    if tried and not photo:
+        # Cheap first: faint ink is pixels between the faint floor and the usual level;
+        # a camera frame with almost none (most empty ones) has nothing faint to read.
+        band = cv2.inRange(contrast, int(255 * ink.FAINT) + 1, usual)
+        tried = cv2.countNonZero(band) >= FAINT_SHARE * contrast.size
+    if faint or tried:
         # No digit, or most of the ink in marks too small to be digits: faint ink is
         # missed or broken into dust at the usual level. Read again at the faint level
         # (a finer pass does whenever the coarse one did); keep what finds more digits,
