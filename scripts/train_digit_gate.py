@@ -427,7 +427,7 @@ def pipeline_crops(image: np.ndarray) -> list[tuple[np.ndarray, Box]]:
             if most > 1:
                 ink = np.isin(found.labels[y : y + h, x : x + w], cand.ids)
                 for cuts in touching.cut_sets(ink, most):
-                    for box, selected in touching.parts(ink, cand.box, cuts) or []:
+                    for box, selected in touching.parts(ink, cand.box, cuts, line_height) or []:
                         piece = to_mnist(_crop(cv2, found, cand, selected, box, cfg.margin))
                         if piece is not None:
                             out.append((piece, found.to_image(box)))
