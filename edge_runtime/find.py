@@ -165,7 +165,6 @@ class _Found:
     to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
     small_marks: int = 0  # compact marks shorter than a digit can be read at
     faint: bool = False  # read at the faint ink level
-    loose: int = 0  # ink pixels outside digit candidates
 
 
 # ------------------------------------------------------------------ public functions
@@ -258,27 +257,8 @@ def read_lines(
             x, y, w, h = cand.box
             aspect = w / max(1.0, min(h, line_height))
             opts: list[touching.Option] = []
-
-            def add(crop: U8, height: int) -> int | None:
-                """Queue a crop for reading; its index, or None if it holds no digit."""
-                fitted = to_mnist(crop)
-                if fitted is None:
-                    return None
-                crops.append(fitted)
-                index = len(crops) - 1
-                if height > TALL * line_height:  # noqa: B023 (used at once, in this loop)
-                    # A 7 or a 9 whose tail reaches far below its line is thinner, once
-                    # fitted, than any MNIST digit: it is also read squashed to the line.
-                    rows = max(3, round(crop.shape[0] * TALL * line_height / height))  # noqa: B023
-                    squashed = to_mnist(
-                        cv2.resize(crop, (crop.shape[1], rows), interpolation=cv2.INTER_AREA)
-                    )
-                    if squashed is not None:
-                        crops.append(squashed)
-                        squash[index] = len(crops) - 1
-                return index
-
-            whole = add(_crop(cv2, found, cand, None, cand.box, cfg.margin), h)
+            crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
+            whole = _queue(cv2, crops, squash, crop, h, line_height)
             if whole is not None:
                 opts.append([(whole, cand.box)])
             most = touching.most_parts(aspect) if cfg.split else 1
@@ -288,7 +268,8 @@ def read_lines(
                     parts = touching.parts(ink, cand.box, cuts, line_height)
                     opt: touching.Option = []
                     for box, selected in parts or []:
-                        piece = add(_crop(cv2, found, cand, selected, box, cfg.margin), box[3])
+                        crop = _crop(cv2, found, cand, selected, box, cfg.margin)
+                        piece = _queue(cv2, crops, squash, crop, box[3], line_height)
                         if piece is None:
                             break
                         opt.append((piece, box))
@@ -332,6 +313,29 @@ def read_lines(
         numbers = tuple(tuple(readings[a:b]) for a, b in itertools.pairwise(starts))
         lines.append(DigitLine(tuple(readings), numbers))
     return lines
+
+
+def _queue(
+    cv2: Any, crops: list[U8], squash: dict[int, int], crop: U8, height: int, line_height: float
+) -> int | None:
+    """Queue a crop for reading: its index in ``crops``, or None if it holds no digit.
+
+    A 7 or a 9 whose tail reaches far below its line is thinner, once fitted, than any
+    MNIST digit: it is also read squashed to the line (``squash`` maps the one to the
+    other).
+    """
+    fitted = to_mnist(crop)
+    if fitted is None:
+        return None
+    crops.append(fitted)
+    index = len(crops) - 1
+    if height > TALL * line_height:
+        rows = max(3, round(crop.shape[0] * TALL * line_height / height))
+        squashed = to_mnist(cv2.resize(crop, (crop.shape[1], rows), interpolation=cv2.INTER_AREA))
+        if squashed is not None:
+            crops.append(squashed)
+            squash[index] = len(crops) - 1
+    return index
 
 
 # ------------------------------------------------------------------ finding
@@ -387,7 +391,8 @@ def _find_scaled(
     height, width = grey.shape
     finest = min(1.0, cfg.work_size / max(height, width))
     scale = min(finest, cfg.detect_size / max(height, width))
-    found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg)
+    photo = finest >= 3 * scale  # not a camera frame: far bigger than the coarse scale
+    found = _find_at(cv2, grey, colour, light_ink, region, scale, cfg, None, photo)
     faint: bool | None = found.faint
     if scale < finest:
         if found.small_marks >= max(3, len(found.candidates) // 2):
@@ -396,7 +401,7 @@ def _find_scaled(
         elif found.candidates:
             typical = float(median([c.box[3] for c in found.candidates]))
             finer = scale * cfg.target_height / max(typical, 1.0)
-        elif finest >= 3 * scale:
+        elif photo:
             # Nothing at all in a photo: small writing in pencil is dust at the coarse
             # scale, so look once at the finest (camera frames are too small for this),
             # deciding there whether the ink is faint.
@@ -405,7 +410,7 @@ def _find_scaled(
             return found
         finer = min(finest, finer)
         if finer > 1.3 * scale:
-            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg, faint)
+            found = _find_at(cv2, grey, colour, light_ink, region, finer, cfg, faint, photo)
     return found
 
 
@@ -418,6 +423,7 @@ def _find_at(
     scale: float,
     cfg: FindConfig,
     faint: bool | None = None,
+    photo: bool = False,
 ) -> _Found:
     height, width = grey.shape
     if scale < 1.0:
@@ -438,9 +444,6 @@ def _find_at(
         x, y, w, h = box
         return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
 
-    # a photo (not a camera frame): its finest scale is 3x or more its coarse one
-    longest = max(height, width)
-    photo = min(1.0, cfg.work_size / longest) >= 3 * min(1.0, cfg.detect_size / longest)
     return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint, photo)
 
 
@@ -576,9 +579,7 @@ def _analyse(
         ]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
         kept.extend(candidates[i] for i in keep)
-    return _Found(
-        kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, found.loose
-    )
+    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks, used_faint)
 
 
 @dataclass
