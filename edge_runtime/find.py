@@ -61,6 +61,8 @@ FAINT_SHARE = 0.0005
 # A 320 px view whose thin dark structures outweigh its thin bright ones this much holds
 # dark writing, whatever the coarser polarity view says.
 DARK_VIEW = 1.5
+# Grey levels of thin structure that are grain, in that view of a big photo.
+THIN_NOISE = 8
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
 
@@ -491,16 +493,21 @@ def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
     vh, vw = view.shape
     small = cv2.resize(view, (max(8, vw // 4), max(8, vh // 4)), interpolation=cv2.INTER_AREA)
 
-    def thin(image: U8) -> tuple[float, float]:
+    def thin(image: U8, noise: int = 0) -> tuple[float, float]:
         kernel = np.ones((3, 3), np.uint8)
-        dark = cv2.sumElems(cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, kernel))[0]
-        light = cv2.sumElems(cv2.morphologyEx(image, cv2.MORPH_TOPHAT, kernel))[0]
-        return float(dark), float(light)
+        dark = cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, kernel)
+        light = cv2.morphologyEx(image, cv2.MORPH_TOPHAT, kernel)
+        if noise:
+            dark = cv2.threshold(dark, noise, 0, cv2.THRESH_TOZERO)[1]
+            light = cv2.threshold(light, noise, 0, cv2.THRESH_TOZERO)[1]
+        return float(cv2.sumElems(dark)[0]), float(cv2.sumElems(light)[0])
 
     dark, light = thin(small)
     if light <= dark:
         return False
-    dark, light = thin(view)
+    # In a photo far bigger than the view, grain and JPEG blocks are thin both ways and
+    # can outweigh small writing: there only what stands above the grain counts.
+    dark, light = thin(view, THIN_NOISE if max(h, w) >= 3 * 320 else 0)
     return not dark > DARK_VIEW * light
 
 

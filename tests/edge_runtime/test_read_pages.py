@@ -269,6 +269,19 @@ def test_small_writing_in_a_12_mp_photo_is_dark_ink_not_chalk(classifier, source
     assert _edit_distance(read, page.digits) <= 0.1 * len(page.digits), (read, page.digits)
 
 
+def test_dim_grey_paper_with_binding_holes_in_a_12_mp_photo_is_dark_ink(classifier, source):
+    """On dim grey paper, JPEG grain is thin both ways and outweighs 2-row writing at the
+    polarity check's 320 px view; only what stands above the grain may count there."""
+    options = PageOptions(
+        width=4000, height=3000, ink=Ink.BLUE, paper=Paper.GREY, rows=2, min_height=100,
+        max_height=120, holes=True, dim=True, uneven_light=True, noise=3.5, jpeg_quality=59,
+        letters=True,
+    )  # fmt: skip
+    page = render_page(options, source, page_rng(4, 0))
+    read = "".join(_read_text(classifier, page.image))
+    assert _edit_distance(read, page.digits) <= 0.2 * len(page.digits), (read, page.digits)
+
+
 def test_faint_ink_is_read_and_grain_alone_is_not():
     """Digits a sixth darker than their paper are below the usual ink level: the finder
     reads them at the faint level. Paper with only grain and a soft shadow gives none."""
