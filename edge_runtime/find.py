@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from statistics import median
 from typing import Any, Literal, Protocol
@@ -65,6 +65,13 @@ DARK_VIEW = 1.5
 THIN_NOISE = 8
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
+# In a photo, a candidate shorter than this (px at its scale) is looked for again at a
+# finer one; crops of the photo for that cover at most this many of its pixels.
+CLOSER = 11
+CLOSE_BUDGET = 2_000_000
+# Found closer, a mark this many times shorter than the candidate it overlaps is a
+# piece of it (pencil breaks up at full resolution).
+PIECE = 1.6
 
 
 class Polarity(str, Enum):
@@ -167,6 +174,7 @@ class _Found:
     to_image: Callable[[Box], Box]  # a working-scale box -> the image's pixels
     small_marks: int = 0  # compact marks shorter than a digit can be read at
     faint: bool = False  # read at the faint ink level
+    small_boxes: list[Box] = field(default_factory=list)  # those marks, at the working scale
 
 
 # ------------------------------------------------------------------ public functions
@@ -188,8 +196,11 @@ def find_digit_boxes(image: Any, config: FindConfig | None = None) -> list[Box]:
         ImageError: not an image.
         MissingDependencyError: OpenCV is not installed.
     """
-    found = _find(image, config or DEFAULT_CONFIG)
-    return [found.to_image(found.candidates[i].box) for line in found.lines for i in line]
+    parts = _find(image, config or DEFAULT_CONFIG)
+    boxes = [p.to_image(p.candidates[i].box) for p in parts for line in p.lines for i in line]
+    if len(parts) > 1:  # lines across parts are told in the image
+        boxes = [boxes[i] for line in group_lines(boxes) for i in line]
+    return boxes
 
 
 def read_digits(
@@ -244,41 +255,24 @@ def read_lines(
     if not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
     cfg = config or DEFAULT_CONFIG
-    found = _find(image, cfg)
-    if not found.candidates:
+    parts = _find(image, cfg)
+    if not any(p.candidates for p in parts):
         return []
     cv2: Any = require("cv2", "edge")
     crops: list[U8] = []
     squash: dict[int, int] = {}  # a tall digit's crop -> the same squashed to its line
-    # per candidate: its line, its ways of being read, its width / line height
-    options: list[tuple[int, list[touching.Option], float]] = []
-    for line_no, line in enumerate(found.lines):
-        line_height = float(median([found.candidates[i].box[3] for i in line]))
-        for i in line:
-            cand = found.candidates[i]
-            x, y, w, h = cand.box
-            aspect = w / max(1.0, min(h, line_height))
-            opts: list[touching.Option] = []
-            crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
-            whole = _queue(cv2, crops, squash, crop, h, line_height)
-            if whole is not None:
-                opts.append([(whole, cand.box)])
-            most = touching.most_parts(aspect) if cfg.split else 1
-            if most > 1:
-                ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
-                for cuts in touching.cut_sets(ink, most):
-                    parts = touching.parts(ink, cand.box, cuts, line_height)
-                    opt: touching.Option = []
-                    for box, selected in parts or []:
-                        crop = _crop(cv2, found, cand, selected, box, cfg.margin)
-                        piece = _queue(cv2, crops, squash, crop, box[3], line_height)
-                        if piece is None:
-                            break
-                        opt.append((piece, box))
-                    if parts and len(opt) == len(parts):
-                        opts.append(opt)
-            if opts:
-                options.append((line_no, opts, aspect))
+    # per candidate: its part and line, its ways of being read, its width / line height
+    options: list[tuple[int, int, list[touching.Option], float]] = []
+    for part_no, found in enumerate(parts):
+        for line_no, line in enumerate(found.lines):
+            line_height = float(median([found.candidates[i].box[3] for i in line]))
+            for i in line:
+                opts = _options(cv2, found, found.candidates[i], line_height, cfg, crops, squash)
+                if opts:
+                    aspect = found.candidates[i].box[2] / max(
+                        1.0, min(found.candidates[i].box[3], line_height)
+                    )
+                    options.append((part_no, line_no, opts, aspect))
     if not crops:
         return []
     batch = np.stack(crops)
@@ -294,27 +288,70 @@ def read_lines(
     for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
-    chosen: list[list[tuple[int, Box]]] = [[] for _ in found.lines]
-    for line_no, opts, aspect in options:
-        chosen[line_no].extend(touching.choose(opts, confidence, aspect))
+    # each pick: its crop, its box at its part's scale, the same in the image
+    chosen: dict[tuple[int, int], list[tuple[int, Box, Box]]] = {}
+    for part_no, line_no, opts, aspect in options:
+        to_image = parts[part_no].to_image
+        chosen.setdefault((part_no, line_no), []).extend(
+            (index, box, to_image(box))
+            for index, box in touching.choose(opts, confidence, aspect)
+            if digit_like[index]
+        )
+    if len(parts) == 1:
+        # numbers are told apart at the working scale, where a sheet is upright
+        picked = [chosen[key] for key in sorted(chosen) if chosen[key]]
+    else:  # parts at several scales: lines and numbers are told in the image
+        every = [pick for key in sorted(chosen) for pick in chosen[key]]
+        order = group_lines([pick[2] for pick in every])
+        picked = [[(i, image_box, image_box) for i, _, image_box in (every[k] for k in line)]
+                  for line in order]  # fmt: skip
     lines = []
-    for picks in chosen:
-        if not picks:
-            continue
-        picks = [(index, box) for index, box in picks if digit_like[index]]
-        if not picks:
-            continue
+    for picks in picked:
         readings = []
-        for index, box in picks:
+        for index, _, image_box in picks:
             conf = float(confidence[index])
             ok = conf >= min_confidence
             digit = int(best[index]) if ok else None
-            readings.append(DigitReading(digit, conf, found.to_image(box), not ok))
-        # numbers are told apart at the working scale, where a sheet is upright
-        starts = [*split_numbers([box for _, box in picks]), len(picks)]
+            readings.append(DigitReading(digit, conf, image_box, not ok))
+        starts = [*split_numbers([box for _, box, _ in picks]), len(picks)]
         numbers = tuple(tuple(readings[a:b]) for a, b in itertools.pairwise(starts))
         lines.append(DigitLine(tuple(readings), numbers))
     return lines
+
+
+def _options(
+    cv2: Any,
+    found: _Found,
+    cand: _Candidate,
+    line_height: float,
+    cfg: FindConfig,
+    crops: list[U8],
+    squash: dict[int, int],
+) -> list[touching.Option]:
+    """The ways of reading one candidate (whole, or cut into touching digits), each
+    crop queued in ``crops``."""
+    x, y, w, h = cand.box
+    aspect = w / max(1.0, min(h, line_height))
+    opts: list[touching.Option] = []
+    crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
+    whole = _queue(cv2, crops, squash, crop, h, line_height)
+    if whole is not None:
+        opts.append([(whole, cand.box)])
+    most = touching.most_parts(aspect) if cfg.split else 1
+    if most > 1:
+        ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
+        for cuts in touching.cut_sets(ink, most):
+            parts = touching.parts(ink, cand.box, cuts, line_height)
+            opt: touching.Option = []
+            for box, selected in parts or []:
+                crop = _crop(cv2, found, cand, selected, box, cfg.margin)
+                piece = _queue(cv2, crops, squash, crop, box[3], line_height)
+                if piece is None:
+                    break
+                opt.append((piece, box))
+            if parts and len(opt) == len(parts):
+                opts.append(opt)
+    return opts
 
 
 def _queue(
@@ -354,21 +391,23 @@ class _View:
     grey: U8
     colour: U8 | None
     scale: float  # its size / the image's
+    image_grey: U8  # the image itself, for a closer look at small writing
+    image_colour: U8 | None
 
     @staticmethod
     def of(cv2: Any, grey: U8, colour: U8 | None, work_size: int) -> _View:
         height, width = grey.shape
         scale = min(1.0, work_size / max(height, width))
         if scale == 1.0:
-            return _View(grey, colour, 1.0)
+            return _View(grey, colour, 1.0, grey, colour)
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
         shrunk: U8 = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        if colour is not None:
-            colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
-        return _View(shrunk, colour, scale)
+        small = None if colour is None else cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
+        return _View(shrunk, small, scale, grey, colour)
 
 
-def _find(image: Any, cfg: FindConfig) -> _Found:
+def _find(image: Any, cfg: FindConfig) -> list[_Found]:
+    """The image's digit candidates: one part per scale they were found at (usually one)."""
     cv2: Any = require("cv2", "edge")
     grey, colour = _channels(cv2, image)
     height, width = grey.shape
@@ -391,21 +430,33 @@ def _find(image: Any, cfg: FindConfig) -> _Found:
     light_ink = _is_light_ink(cv2, view.grey, cfg.polarity) if sheet is None else False
     if light_ink:
         colour = None  # chalk is read in grey
-        view = _View(view.grey, None, view.scale)
+        view = replace(view, colour=None, image_colour=None)
     if sheet is not None and sheet.corners is not None:
         corners = sheet.corners / np.float32(view.scale)
         warped, back = rectify(
             cv2, [grey] if colour is None else [grey, colour], corners, cfg.work_size
         )
         sheet_colour = warped[1] if colour is not None else None
-        found = _find_scaled(
-            cv2, _View(warped[0], sheet_colour, 1.0), light_ink, None, cfg, warped[0].shape
+        parts = _find_scaled(
+            cv2,
+            _View(warped[0], sheet_colour, 1.0, warped[0], sheet_colour),
+            light_ink,
+            None,
+            cfg,
+            warped[0].shape,
         )
-        inner = found.to_image
-        found.to_image = lambda box: _map_box(cv2, back, inner(box))
-        return found
+        for part in parts:
+            part.to_image = _through(cv2, back, part.to_image)
+        return parts
     region = None if sheet is None else sheet.region
     return _find_scaled(cv2, view, light_ink, region, cfg, grey.shape)
+
+
+def _through(
+    cv2: Any, matrix: npt.NDArray[np.float64], inner: Callable[[Box], Box]
+) -> Callable[[Box], Box]:
+    """``inner``, then the rectified sheet's box as the box around it in the image."""
+    return lambda box: _map_box(cv2, matrix, inner(box))
 
 
 def _map_box(cv2: Any, matrix: npt.NDArray[np.float64], box: Box) -> Box:
@@ -424,7 +475,7 @@ def _find_scaled(
     region: U8 | None,
     cfg: FindConfig,
     shape: tuple[int, ...],
-) -> _Found:
+) -> list[_Found]:
     """Coarse to fine: small digits are looked for again at a finer scale.
 
     ``shape`` is the image's (height, width); ``view`` is it at the finest scale.
@@ -448,11 +499,155 @@ def _find_scaled(
             # deciding there whether the ink is faint.
             finer, faint = finest, None
         else:
-            return found
+            return [found]
         finer = min(finest, finer)
         if finer > 1.3 * scale:
             found = _find_at(cv2, view, shape, light_ink, region, finer, cfg, faint, photo)
-    return found
+            scale = finer
+    if not photo:
+        return [found]
+    return _closer(cv2, view, shape, light_ink, region, cfg, found, scale)
+
+
+def _closer(
+    cv2: Any,
+    view: _View,
+    shape: tuple[int, ...],
+    light_ink: bool,
+    region: U8 | None,
+    cfg: FindConfig,
+    found: _Found,
+    scale: float,
+) -> list[_Found]:
+    """A photo's writing too small to read at ``scale``, looked for closer.
+
+    One photo may hold digits 15 px and 500 px tall. The scale chosen for the most of
+    them leaves the smallest a few pixels tall, or dust. They are looked for in the
+    finest view, and marks still too small there in crops of the image itself around
+    them; what a closer look finds replaces only what was too small to read before.
+    """
+    parts = [found]
+    finest = view.scale
+    if scale * 1.3 < finest:
+        probe = _find_at(cv2, view, shape, light_ink, region, finest, cfg, found.faint, True)
+        parts = [*_merge(found, probe, scale / finest)]
+        found, scale = probe, finest
+    at = len(parts) - 1  # the part at ``scale``
+    if scale * 1.3 >= 1.0:
+        return [p for p in parts if p.candidates]
+    height, width = shape[:2]
+    marks = found.small_boxes + [c.box for c in found.candidates if c.box[3] < CLOSER]
+    spent = 0
+    for x0, y0, x1, y1 in _writing(marks, scale, width, height):
+        if spent + (x1 - x0) * (y1 - y0) > CLOSE_BUDGET:
+            break
+        spent += (x1 - x0) * (y1 - y0)
+        grey = view.image_grey[y0:y1, x0:x1]
+        colour = None if view.image_colour is None else view.image_colour[y0:y1, x0:x1]
+        part_region = None
+        if region is not None:
+            fy, fx = region.shape[0] / height, region.shape[1] / width
+            part_region = region[
+                int(y0 * fy) : max(int(y0 * fy) + 1, int(y1 * fy)),
+                int(x0 * fx) : max(int(x0 * fx) + 1, int(x1 * fx)),
+            ]
+        close = _find_at(
+            cv2, _View(grey, colour, 1.0, grey, colour), grey.shape, light_ink, part_region,
+            1.0, cfg, found.faint, True,
+        )  # fmt: skip
+        close.to_image = _offset(close.to_image, x0, y0)
+        parts[at], fine = _merge(parts[at], close, scale)
+        parts.append(fine)
+    return [p for p in parts if p.candidates]
+
+
+def _writing(marks: list[Box], scale: float, width: int, height: int) -> list[Box]:
+    """Where small marks lie side by side, as writing does: (x0, y0, x1, y1) in the
+    image's pixels, the most marks first."""
+    if len(marks) < 3:
+        return []
+    w, h = max(1, round(width * scale)), max(1, round(height * scale))
+    mask = np.zeros((h, w), np.uint8)
+    for x, y, bw, bh in marks:  # a mark reaches its neighbours a height away
+        mask[max(0, y - bh // 2) : y + bh + bh // 2, max(0, x - bh) : x + bw + bh] = 1
+    cv2: Any = require("cv2", "edge")
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    counts = np.bincount(
+        [int(labels[y + bh // 2, x + bw // 2]) for x, y, bw, bh in marks], minlength=n
+    )
+    found = []
+    for k in range(1, n):
+        if counts[k] < 2:
+            continue
+        x, y, bw, bh = (int(v) for v in stats[k, :4])
+        pad = max(4, bh // 2)
+        box = (
+            max(0, int((x - pad) / scale)),
+            max(0, int((y - pad) / scale)),
+            min(width, int((x + bw + pad) / scale) + 1),
+            min(height, int((y + bh + pad) / scale) + 1),
+        )
+        found.append((int(counts[k]), box))
+    # padded, neighbouring regions may overlap: one crop for both, or a digit is read twice
+    merged = True
+    while merged:
+        merged = False
+        for a, b in itertools.combinations(range(len(found)), 2):
+            (na, ba), (nb, bb) = found[a], found[b]
+            if ba[0] < bb[2] and bb[0] < ba[2] and ba[1] < bb[3] and bb[1] < ba[3]:
+                union = (min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]), max(ba[3], bb[3]))
+                found[a] = (na + nb, union)
+                del found[b]
+                merged = True
+                break
+    found.sort(key=lambda t: -t[0])
+    return [box for _, box in found]
+
+
+def _offset(inner: Callable[[Box], Box], dx: int, dy: int) -> Callable[[Box], Box]:
+    def moved(box: Box) -> Box:
+        x, y, w, h = inner(box)
+        return (x + dx, y + dy, w, h)
+
+    return moved
+
+
+def _merge(coarse: _Found, fine: _Found, ratio: float) -> tuple[_Found, _Found]:
+    """The coarse part without what the fine one reads better, and the fine part with
+    only that: its candidates too small at the coarse scale (``ratio`` = coarse scale /
+    fine scale) that are not a piece of a bigger digit found there."""
+    boxes = [coarse.to_image(c.box) for c in coarse.candidates]
+    small = [c.box[3] < CLOSER for c in coarse.candidates]
+    keep: list[int] = []
+    replaced: set[int] = set()
+    for j, cand in enumerate(fine.candidates):
+        if cand.box[3] * ratio >= CLOSER:
+            continue  # read at the coarse scale, or not a digit there
+        box = fine.to_image(cand.box)
+        hits = [i for i, other in enumerate(boxes) if _overlap(box, other)]
+        if any(not small[i] or boxes[i][3] > PIECE * box[3] for i in hits):
+            continue  # a piece of a digit the coarse scale reads whole
+        keep.append(j)
+        replaced.update(hits)
+    coarse_keep = [i for i in range(len(coarse.candidates)) if i not in replaced]
+    return _subset(coarse, coarse_keep), _subset(fine, keep)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _subset(found: _Found, keep: list[int]) -> _Found:
+    """``found`` with only the candidates ``keep``, its lines kept in order."""
+    if len(keep) == len(found.candidates):
+        return found
+    new = {old: k for k, old in enumerate(keep)}
+    lines = [[new[i] for i in line if i in new] for line in found.lines]
+    return replace(
+        found,
+        candidates=[found.candidates[i] for i in keep],
+        lines=[line for line in lines if line],
+    )
 
 
 def _find_at(
@@ -626,7 +821,10 @@ def _analyse(
         ]
         kept_lines.append(list(range(len(kept), len(kept) + len(keep))))
         kept.extend(candidates[i] for i in keep)
-    return _Found(kept, kept_lines, contrast, labels, to_image, small_marks, used_faint)
+    small_boxes = found.small_boxes
+    return _Found(
+        kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, small_boxes
+    )
 
 
 @dataclass
@@ -636,6 +834,7 @@ class _Level:
     candidates: list[_Candidate]
     labels: npt.NDArray[np.int32]
     small_marks: int
+    small_boxes: list[Box]
     held: int  # ink pixels in candidates
     loose: int  # ink pixels elsewhere
 
@@ -651,9 +850,11 @@ def _candidates(
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
-    small_marks = int(
-        np.count_nonzero((heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights))
-    )
+    small = (heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights)
+    small_marks = int(np.count_nonzero(small))
+    small_boxes: list[Box] = [
+        (int(x), int(y), int(w), int(h)) for x, y, w, h in stats[1:][small][:, :4]
+    ]
     candidates = []
     for group in _group(cv2, stats, labels, n, wh, ww, cfg):
         box, area = _extent(stats, group)
@@ -671,7 +872,7 @@ def _candidates(
         candidates = [c for c in candidates if c.stroke <= (2.5 * typical) * c.box[3] + 1]
     held = int(sum(stats[i, cv2.CC_STAT_AREA] for c in candidates for i in c.ids))
     total = int(stats[1:, cv2.CC_STAT_AREA].sum())
-    return _Level(candidates, labels, small_marks, held, total - held)
+    return _Level(candidates, labels, small_marks, small_boxes, held, total - held)
 
 
 def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -413,24 +413,24 @@ def pipeline_crops(image: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     way of cutting a wide one where digits touch.
     """
     cfg = DEFAULT_CONFIG
-    found = _find(image, cfg)
     out = []
-    for line in found.lines:
-        line_height = float(np.median([found.candidates[i].box[3] for i in line]))
-        for i in line:
-            cand = found.candidates[i]
-            x, y, w, h = cand.box
-            whole = to_mnist(_crop(cv2, found, cand, None, cand.box, cfg.margin))
-            if whole is not None:
-                out.append((whole, found.to_image(cand.box)))
-            most = touching.most_parts(w / max(1.0, min(h, line_height)))
-            if most > 1:
-                ink = np.isin(found.labels[y : y + h, x : x + w], cand.ids)
-                for cuts in touching.cut_sets(ink, most):
-                    for box, selected in touching.parts(ink, cand.box, cuts, line_height) or []:
-                        piece = to_mnist(_crop(cv2, found, cand, selected, box, cfg.margin))
-                        if piece is not None:
-                            out.append((piece, found.to_image(box)))
+    for found in _find(image, cfg):
+        for line in found.lines:
+            line_height = float(np.median([found.candidates[i].box[3] for i in line]))
+            for i in line:
+                cand = found.candidates[i]
+                x, y, w, h = cand.box
+                whole = to_mnist(_crop(cv2, found, cand, None, cand.box, cfg.margin))
+                if whole is not None:
+                    out.append((whole, found.to_image(cand.box)))
+                most = touching.most_parts(w / max(1.0, min(h, line_height)))
+                if most > 1:
+                    ink = np.isin(found.labels[y : y + h, x : x + w], cand.ids)
+                    for cuts in touching.cut_sets(ink, most):
+                        for box, selected in touching.parts(ink, cand.box, cuts, line_height) or []:
+                            piece = to_mnist(_crop(cv2, found, cand, selected, box, cfg.margin))
+                            if piece is not None:
+                                out.append((piece, found.to_image(box)))
     return out
 
 

@@ -269,6 +269,18 @@ def test_small_writing_in_a_12_mp_photo_is_dark_ink_not_chalk(classifier, source
     assert _edit_distance(read, page.digits) <= 0.1 * len(page.digits), (read, page.digits)
 
 
+def test_digits_20_px_tall_in_a_12_mp_photo_are_read_closer(classifier, source):
+    """At the 1280 px working scale these digits are 6-8 px tall, too small to read: the
+    finder reads them in crops of the photo itself around the marks they leave."""
+    options = PageOptions(
+        width=4000, height=3000, ink=Ink.BLUE, rows=3, min_height=18, max_height=24,
+        blur=1.0, noise=3.0, jpeg_quality=85,
+    )  # fmt: skip
+    page = render_page(options, source, page_rng(7, 0))  # 31 digits
+    read = "".join(_read_text(classifier, page.image))
+    assert _edit_distance(read, page.digits) <= 0.1 * len(page.digits), (read, page.digits)
+
+
 def test_dim_grey_paper_with_binding_holes_in_a_12_mp_photo_is_dark_ink(classifier, source):
     """On dim grey paper, JPEG grain is thin both ways and outweighs 2-row writing at the
     polarity check's 320 px view; only what stands above the grain may count there."""
