@@ -401,9 +401,20 @@ class _View:
         if scale == 1.0:
             return _View(grey, colour, 1.0, grey, colour)
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        shrunk: U8 = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        small = None if colour is None else cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
-        return _View(shrunk, small, scale, grey, colour)
+        small = None if colour is None else _shrink(cv2, colour, size)
+        return _View(_shrink(cv2, grey, size), small, scale, grey, colour)
+
+
+def _shrink(cv2: Any, image: Any, size: tuple[int, int]) -> Any:
+    """``cv2.resize(image, size, INTER_AREA)``, halving first while it is twice as big.
+
+    OpenCV's area filter has a fast path for exact integer factors: 12 MP to 1280 px
+    takes 41 ms in grey (87 in colour) in one step, 11 (30) by way of a halving.
+    """
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        h, w = image.shape[0] // 2, image.shape[1] // 2
+        image = cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _find(image: Any, cfg: FindConfig) -> list[_Found]:
