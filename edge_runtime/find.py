@@ -65,6 +65,8 @@ DARK_VIEW = 1.5
 THIN_NOISE = 8
 # A digit this many times taller than its line's median is also read squashed to it.
 TALL = 1.4
+# A box this much wider than its line is tall may be cut along a path (touching.path_cuts).
+PATH_ASPECT = 1.0
 # In a photo, a candidate shorter than this (px at its scale) is looked for again at a
 # finer one; crops of the photo for that cover at most this many of its pixels.
 CLOSER = 11
@@ -262,17 +264,19 @@ def read_lines(
     crops: list[U8] = []
     squash: dict[int, int] = {}  # a tall digit's crop -> the same squashed to its line
     # per candidate: its part and line, its ways of being read, its width / line height
-    options: list[tuple[int, int, list[touching.Option], float]] = []
+    options: list[tuple[int, int, list[touching.Option], float, int]] = []
     for part_no, found in enumerate(parts):
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
             for i in line:
-                opts = _options(cv2, found, found.candidates[i], line_height, cfg, crops, squash)
+                opts, straight = _options(
+                    cv2, found, found.candidates[i], line_height, cfg, crops, squash
+                )
                 if opts:
                     aspect = found.candidates[i].box[2] / max(
                         1.0, min(found.candidates[i].box[3], line_height)
                     )
-                    options.append((part_no, line_no, opts, aspect))
+                    options.append((part_no, line_no, opts, aspect, straight))
     if not crops:
         return []
     batch = np.stack(crops)
@@ -290,11 +294,11 @@ def read_lines(
             best[plain], confidence[plain] = best[short], confidence[short]
     # each pick: its crop, its box at its part's scale, the same in the image
     chosen: dict[tuple[int, int], list[tuple[int, Box, Box]]] = {}
-    for part_no, line_no, opts, aspect in options:
+    for part_no, line_no, opts, aspect, straight in options:
         to_image = parts[part_no].to_image
         chosen.setdefault((part_no, line_no), []).extend(
             (index, box, to_image(box))
-            for index, box in touching.choose(opts, confidence, aspect)
+            for index, box in touching.choose(opts, confidence, aspect, straight)
             if digit_like[index]
         )
     if len(parts) == 1:
@@ -327,9 +331,10 @@ def _options(
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
-) -> list[touching.Option]:
+) -> tuple[list[touching.Option], int]:
     """The ways of reading one candidate (whole, or cut into touching digits), each
-    crop queued in ``crops``."""
+    crop queued in ``crops``; and how many of them come first that are not cut along a
+    path."""
     x, y, w, h = cand.box
     aspect = w / max(1.0, min(h, line_height))
     opts: list[touching.Option] = []
@@ -351,7 +356,23 @@ def _options(
                 opt.append((piece, box))
             if parts and len(opt) == len(parts):
                 opts.append(opt)
-    return opts
+        # Only where no straight cut was found, in a box wider than tall: a path finds
+        # its way through a single 0 or 2 too.
+        straight = len(opts)
+        paths = touching.path_cuts(ink) if straight <= 1 and aspect >= PATH_ASPECT else []
+        for path in paths:
+            parts = touching.path_parts(ink, cand.box, path, line_height)
+            opt = []
+            for box, selected in parts or []:
+                crop = _crop(cv2, found, cand, selected, box, cfg.margin)
+                piece = _queue(cv2, crops, squash, crop, box[3], line_height)
+                if piece is None:
+                    break
+                opt.append((piece, box))
+            if parts and len(opt) == len(parts):
+                opts.append(opt)
+        return opts, straight
+    return opts, len(opts)
 
 
 def _queue(

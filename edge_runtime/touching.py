@@ -21,6 +21,8 @@ Option = list[tuple[int, Box]]  # a way of reading a box: (crop index, box) per 
 JOIN = 0.8
 #: Boxes narrower than this (width / line height) are never cut.
 MIN_ASPECT = 0.75
+#: A cut along a path wins only with every part read this surely, by this margin.
+SURE, MARGIN = 0.9, 0.05
 
 
 def most_parts(aspect: float) -> int:
@@ -74,6 +76,77 @@ def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
     return sets
 
 
+def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.int32]]:
+    """Ways to cut a box in two along a path, top to bottom, for digits that overlap.
+
+    A 6 leaning into a 0 leaves no column that crosses one stroke. The path may step a
+    column sideways per row (at a small cost) and goes where it crosses the least ink:
+    through the one short join, around the digits' overlapping curves. Only paths that
+    cross at most one stroke width of ink (the join) are kept.
+
+    Args:
+        ink: the box's ink mask.
+        ends: how many paths, at most (the cheapest of distinct ends).
+
+    Returns:
+        Per path, its column in each row: the left part is the ink left of it.
+    """
+    h, w = ink.shape
+    lo, hi = max(1, int(0.15 * w)), min(w - 1, int(0.85 * w) + 1)
+    if hi - lo < 3 or h < 3:
+        return []
+    column = ink.astype(np.int16)
+    edge = np.count_nonzero(np.diff(column, axis=0)) + np.count_nonzero(np.diff(column, axis=1))
+    stroke = 2.0 * float(column.sum()) / max(1, edge)
+    cost = ink[:, lo:hi].astype(np.float32)
+    step = np.float32(0.05)  # a sideways step costs a twentieth of an ink pixel
+    total = cost[0].copy()
+    came = np.zeros(cost.shape, np.int8)  # -1, 0, +1: from where in the row above
+    big = np.float32(1e9)
+    for r in range(1, h):
+        left = np.concatenate([[big], total[:-1]]) + step
+        right = np.concatenate([total[1:], [big]]) + step
+        stacked = np.stack([left, total, right])
+        pick = np.argmin(stacked, axis=0)
+        total = stacked[pick, np.arange(len(total))] + cost[r]
+        came[r] = pick.astype(np.int8) - 1
+    paths: list[npt.NDArray[np.int32]] = []
+    for end in np.argsort(total, kind="stable"):
+        if total[end] > stroke + 1 or len(paths) >= ends:
+            break
+        if any(abs(int(p[-1]) - (lo + int(end))) < 0.15 * w for p in paths):
+            continue
+        path = np.empty(h, np.int32)
+        c = int(end)
+        for r in range(h - 1, -1, -1):
+            path[r] = lo + c
+            c += int(came[r, c])
+        paths.append(path)
+    return paths
+
+
+def path_parts(
+    ink: npt.NDArray[np.bool_], box: Box, path: npt.NDArray[np.int32], line_height: float
+) -> list[tuple[Box, npt.NDArray[np.uint8]]] | None:
+    """The two parts of a box cut along ``path``; None as for :func:`parts`."""
+    x, y, w, h = box
+    left = np.arange(w)[None, :] < path[:, None]
+    total = int(ink.sum())
+    out = []
+    for side in (left, ~left):
+        part = ink & side
+        rows = np.nonzero(part.any(axis=1))[0]
+        cols = np.nonzero(part.any(axis=0))[0]
+        if len(rows) == 0 or int(part.sum()) < 0.05 * total:
+            return None
+        top, bottom = int(rows[0]), int(rows[-1]) + 1
+        if bottom - top < 0.35 * min(h, line_height):
+            return None
+        a, b = int(cols[0]), int(cols[-1]) + 1
+        out.append(((x + a, y + top, b - a, bottom - top), part.astype(np.uint8)))
+    return out
+
+
 def parts(
     ink: npt.NDArray[np.bool_], box: Box, cuts: list[int], line_height: float
 ) -> list[tuple[Box, npt.NDArray[np.uint8]]] | None:
@@ -105,7 +178,12 @@ def parts(
     return out
 
 
-def choose(options: list[Option], confidence: npt.NDArray[np.float32], aspect: float) -> Option:
+def choose(
+    options: list[Option],
+    confidence: npt.NDArray[np.float32],
+    aspect: float,
+    curved: int | None = None,
+) -> Option:
     """The reading of a box: whole, or the cut whose parts are read most surely.
 
     The wider the box (against its line's height), the less a cut must beat the whole
@@ -117,6 +195,8 @@ def choose(options: list[Option], confidence: npt.NDArray[np.float32], aspect: f
         options: the whole box first (when it could be cropped), then the cuts.
         confidence: every crop's top probability.
         aspect: the box's width / its line's height.
+        curved: options from this index on are cuts along a path (:func:`path_cuts`):
+            one wins only when every part is read surely and better than the rest.
     """
     scores = [
         float(np.exp(np.mean([np.log(max(float(confidence[i]), 1e-6)) for i, _ in opt])))
@@ -124,6 +204,16 @@ def choose(options: list[Option], confidence: npt.NDArray[np.float32], aspect: f
     ]
     if len(options) == 1:
         return options[0]
+    if curved is not None and curved < len(options):
+        best = curved + int(np.argmax(scores[curved:]))
+        sure = all(float(confidence[i]) >= SURE for i, _ in options[best])
+        if sure and (curved == 0 or scores[best] > max(scores[:curved]) + MARGIN):
+            return options[best]
+        options, scores = options[:curved], scores[:curved]
+        if not options:
+            return []
+        if len(options) == 1:
+            return options[0]
     cut = 1 + int(np.argmax(scores[1:]))
     if len(options[0]) > 1:  # the whole could not be cropped
         return options[cut]

@@ -18,7 +18,7 @@ cv2 = pytest.importorskip("cv2")
 from edge_runtime.find import find_digit_boxes, read_lines  # noqa: E402
 from edge_runtime.lines import group_lines, split_numbers  # noqa: E402
 from edge_runtime.page import find_sheet  # noqa: E402
-from edge_runtime.touching import choose, cut_sets, parts  # noqa: E402
+from edge_runtime.touching import choose, cut_sets, parts, path_cuts, path_parts  # noqa: E402
 from tools.pages import (  # noqa: E402
     DigitSource,
     Ink,
@@ -112,6 +112,36 @@ def test_a_zero_offers_no_cut_through_its_middle():
     ink = np.zeros((40, 36), bool)
     cv2.ellipse(ink.view(np.uint8), (18, 20), (14, 18), 0, 0, 360, 1, 3)
     assert all(not 8 <= c[0] <= 28 for c in cut_sets(ink, 2))
+
+
+def test_a_six_leaning_into_a_zero_is_cut_along_a_path_where_no_column_is():
+    """The 6's stem reaches over the 0: no column between them is a valley crossing one
+    stroke, so no straight cut is offered; a path down between them crosses only the
+    join."""
+    ink = np.zeros((52, 62), np.uint8)
+    cv2.ellipse(ink, (16, 36), (11, 11), 0, 0, 360, 1, 3)  # the 6's loop
+    cv2.ellipse(ink, (34, 36), (28, 33), 0, 180, 250, 1, 3)  # its stem, reaching right
+    cv2.ellipse(ink, (44, 32), (12, 18), 0, 0, 360, 1, 3)  # the 0, touching the loop
+    mask = ink.astype(bool)
+    assert not [c for c in cut_sets(mask, 2) if 24 <= c[0] <= 32]
+    paths = path_cuts(mask)
+    assert paths
+    halves = path_parts(mask, (0, 0, 62, 52), paths[0], line_height=52)
+    assert halves is not None
+    (left, _), (right, _) = halves
+    assert left[0] + left[2] <= 30 and right[0] >= 26  # the 6 and the 0, each whole
+    assert right[2] >= 22  # the 0 keeps its left curve
+
+
+def test_a_zero_offers_no_path_cut_and_a_path_cut_needs_a_sure_margin():
+    ink = np.zeros((40, 44), np.uint8)
+    cv2.ellipse(ink, (22, 20), (18, 18), 0, 0, 360, 1, 3)  # a wide 0
+    assert path_cuts(ink.astype(bool)) == []
+    confidence = np.array([0.6, 0.95, 0.96, 0.99], np.float32)
+    whole = [(0, (0, 0, 10, 10))]
+    curved = [(1, (0, 0, 5, 10)), (2, (5, 0, 5, 10))]
+    assert choose([whole, curved], confidence, aspect=1.5, curved=1) == curved
+    assert choose([[(3, (0, 0, 10, 10))], curved], confidence, aspect=1.5, curved=1) != curved
 
 
 def test_a_cut_must_beat_a_sure_whole_reading():
