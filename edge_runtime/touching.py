@@ -21,6 +21,8 @@ Option = list[tuple[int, Box]]  # a way of reading a box: (crop index, box) per 
 JOIN = 0.8
 #: Boxes narrower than this (width / line height) are never cut.
 MIN_ASPECT = 0.75
+#: A path is searched on at most this many bands of rows.
+PATH_ROWS = 24
 #: A cut along a path wins only with every part read this surely, by this margin.
 SURE, MARGIN = 0.9, 0.05
 
@@ -98,30 +100,41 @@ def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.
     column = ink.astype(np.int16)
     edge = np.count_nonzero(np.diff(column, axis=0)) + np.count_nonzero(np.diff(column, axis=1))
     stroke = 2.0 * float(column.sum()) / max(1, edge)
-    cost = ink[:, lo:hi].astype(np.float32)
-    step = np.float32(0.05)  # a sideways step costs a twentieth of an ink pixel
+    # The path is found on bands of k rows (costing their share of ink), at most 24 of
+    # them: a step per band is still gentle, and the search stays cheap in a camera loop.
+    k = max(1, -(-h // PATH_ROWS))
+    bands = np.add.reduceat(ink[:, lo:hi].astype(np.float32), np.arange(0, h, k), axis=0)
+    cost = bands / np.float32(k)
+    step = np.float32(0.05)  # a sideways step costs a twentieth of a band of ink
     total = cost[0].copy()
-    came = np.zeros(cost.shape, np.int8)  # -1, 0, +1: from where in the row above
+    came = np.zeros(cost.shape, np.int8)  # -1, 0, +1: from where in the band above
     big = np.float32(1e9)
-    for r in range(1, h):
-        left = np.concatenate([[big], total[:-1]]) + step
-        right = np.concatenate([total[1:], [big]]) + step
-        stacked = np.stack([left, total, right])
+    columns = np.arange(cost.shape[1])
+    for r in range(1, len(cost)):
+        stacked = np.stack(
+            [
+                np.concatenate([[big], total[:-1]]) + step,
+                total,
+                np.concatenate([total[1:], [big]]) + step,
+            ]
+        )
         pick = np.argmin(stacked, axis=0)
-        total = stacked[pick, np.arange(len(total))] + cost[r]
+        total = stacked[pick, columns] + cost[r]
         came[r] = pick.astype(np.int8) - 1
     paths: list[npt.NDArray[np.int32]] = []
-    for end in np.argsort(total, kind="stable"):
-        if total[end] > stroke + 1 or len(paths) >= ends:
+    for end in np.argsort(total, kind="stable")[: 2 * ends + 2]:
+        if len(paths) >= ends:
             break
         if any(abs(int(p[-1]) - (lo + int(end))) < 0.15 * w for p in paths):
             continue
-        path = np.empty(h, np.int32)
+        band_path = np.empty(len(cost), np.int32)
         c = int(end)
-        for r in range(h - 1, -1, -1):
-            path[r] = lo + c
+        for r in range(len(cost) - 1, -1, -1):
+            band_path[r] = lo + c
             c += int(came[r, c])
-        paths.append(path)
+        path = np.repeat(band_path, k)[:h]
+        if int(ink[np.arange(h), path].sum()) <= stroke + 1:  # crosses only the join
+            paths.append(path)
     return paths
 
 
