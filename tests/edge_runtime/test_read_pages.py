@@ -369,11 +369,18 @@ def test_close_rows_are_read_as_rows_not_merged_into_one_box(classifier, source)
         "shadow": True,
         "blur": 0.9,
     }
-    exact = 0
+    shaped, wrong, total = 0, 0, 0
     for index in range(6):
         page = _page(source, index, **options)
-        exact += _read_text(classifier, page.image) == [row.digits for row in page.rows]
-    assert exact >= 5, f"{exact} of 6 pages read exactly"
+        read = _read_text(classifier, page.image)
+        truth = [row.digits for row in page.rows]
+        # rows kept apart: as many lines as rows, each as long as its row (the finder's
+        # work); what the model makes of each digit is counted over all pages
+        shaped += [len(line) for line in read] == [len(row) for row in truth]
+        wrong += _edit_distance("".join(read), "".join(truth))
+        total += len("".join(truth))
+    assert shaped >= 5, f"{shaped} of 6 pages read as their rows"
+    assert wrong <= 0.1 * total, f"{wrong} digits of {total} wrong"  # 4 with one merge
 
 
 def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, source):

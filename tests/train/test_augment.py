@@ -49,14 +49,18 @@ def test_default_recipes_give_the_batches_they_always_gave(mnist, arch):
     assert digest.hexdigest() == DEFAULT_BATCHES_SHA256[arch]
 
 
-def test_every_architecture_has_a_robust_recipe_differing_only_in_augmentation():
+def test_every_architecture_has_a_robust_recipe_differing_only_in_augmentation_and_length():
     for entry in ARCHITECTURES.values():
         robust = entry.recipe_for(RecipeKind.ROBUST)
-        assert robust.augmentation == ROBUST_AUGMENTATION and robust.augmentation.robust
+        assert robust.augmentation.robust and robust.epochs >= entry.recipe.epochs
         assert entry.recipe_for("default") is entry.recipe
         assert replace(robust, augmentation=entry.recipe.augmentation, epochs=1) == replace(
             entry.recipe, epochs=1
         )
+    assert ARCHITECTURES[Arch.SEED].robust_recipe.augmentation == ROBUST_AUGMENTATION
+    # tiny's own: the shared one with more rotation and more, thinner, pen changes
+    tiny = ARCHITECTURES[Arch.TINY].robust_recipe.augmentation
+    assert replace(tiny, rotation_deg=10.0, stroke_prob=0.5, stroke_max=2.0) == ROBUST_AUGMENTATION
 
 
 @pytest.fixture(scope="module")
