@@ -948,12 +948,18 @@ def _remove_long_lines(cv2: Any, mask: U8) -> U8:
     # frames have neither, and the openings below are the finder's dearest step.
     rows = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
     cols = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
+    # The openings work row by row (column by column), so only the rows (columns) that
+    # could hold such a run are opened: half a line of ink, if it runs off the edge.
     lines = np.zeros_like(mask)
-    if rows.max(initial=0) >= across or mask[:, 0].any() or mask[:, -1].any():
-        lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
-    if cols.max(initial=0) >= down or mask[0].any() or mask[-1].any():
-        vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
-        lines = cv2.max(lines, vertical)
+    held = np.nonzero(rows >= (across - 1) // 2)[0]
+    if len(held):
+        band = np.ascontiguousarray(mask[held])
+        lines[held] = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
+    held = np.nonzero(cols >= (down - 1) // 2)[0]
+    if len(held):
+        band = np.ascontiguousarray(mask[:, held])
+        vertical = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+        lines[:, held] = cv2.max(lines[:, held], vertical)
     result: U8 = cv2.subtract(mask, lines)
     return result
 

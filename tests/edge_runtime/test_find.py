@@ -199,3 +199,24 @@ def test_finding_works_with_tensorflow_unimportable():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+def test_long_lines_are_removed_as_by_opening_the_whole_mask():
+    """Only rows and columns that can hold a long run are opened; the result must be the
+    openings of the whole mask, runs off the frame's edge included."""
+    from edge_runtime.find import _remove_long_lines
+
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        h, w = int(rng.integers(60, 300)), int(rng.integers(60, 400))
+        mask = ((rng.random((h, w)) < 0.05) * 255).astype(np.uint8)
+        for _ in range(3):
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            mask[y : y + 2, max(0, x - w // 2) : x] = 255  # may run off the left edge
+            mask[max(0, y - h // 2) : y + h // 3, x : x + 2] = 255
+        across, down = max(48, w // 3), max(48, int(h * 0.95))
+        lines = cv2.max(
+            cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, across), np.uint8)),
+            cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8)),
+        )
+        assert np.array_equal(_remove_long_lines(cv2, mask), cv2.subtract(mask, lines))
