@@ -172,9 +172,18 @@ def _largest_quad(polygon: Any) -> F32 | None:
 
 
 def _order_corners(quad: F32) -> F32:
-    """Corners as top-left, top-right, bottom-right, bottom-left: the top edge is the
-    highest one, so a sheet turned by less than 45 degrees comes out upright."""
+    """Corners as top-left, top-right, bottom-right, bottom-left, so that a sheet turned
+    by less than 45 degrees comes out upright: the top edge is the higher of the two
+    edges nearest to horizontal. (The highest edge alone is not it: a landscape A4 sheet
+    turned by 36 degrees has its short edge's middle highest.)"""
     centre = quad.mean(axis=0)
     quad = quad[np.argsort(np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0]))]
+
+    def steepness(i: int) -> float:
+        dx, dy = quad[(i + 1) % 4] - quad[i]
+        return float(abs(dy) / (abs(dx) + 1e-6))
+
+    pair = 0 if steepness(0) + steepness(2) <= steepness(1) + steepness(3) else 1
     mids = [(quad[i][1] + quad[(i + 1) % 4][1]) / 2 for i in range(4)]
-    return np.roll(quad, -int(np.argmin(mids)), axis=0)
+    top = pair if mids[pair] <= mids[pair + 2] else pair + 2
+    return np.roll(quad, -top, axis=0)

@@ -177,6 +177,35 @@ def test_a_sheet_lying_at_an_angle_on_a_desk_is_found_with_its_corners(angle):
     assert abs(np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))) < 45
 
 
+@pytest.mark.parametrize(
+    "size", [(420, 297), (297, 420), (300, 300)], ids=["landscape", "portrait", "square"]
+)
+def test_a_sheet_turned_by_less_than_45_degrees_is_ordered_upright(size):
+    """Past 35 degrees a landscape A4 sheet has its short edge's middle highest: the top
+    edge must still be the long one nearest to horizontal."""
+    from edge_runtime.page import _order_corners
+
+    for angle in range(-44, 45, 4):
+        quad = cv2.boxPoints(((400, 300), size, angle)).astype(np.float32)
+        tl, tr, _, bl = _order_corners(quad[np.random.default_rng(angle + 50).permutation(4)])
+        top = np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))
+        assert abs(top - angle) < 1, (angle, top)
+        assert tl[1] < bl[1], angle  # the top edge is above the bottom one
+        assert np.linalg.norm(tr - tl) == pytest.approx(size[0], rel=0.01), angle
+
+
+def test_a_landscape_sheet_turned_35_degrees_in_a_12_mp_photo_reads_in_rows(classifier, source):
+    """Such a sheet used to be rectified a quarter turn off: its digits came back on
+    their sides, read as nothing."""
+    options = PageOptions(
+        width=4000, height=3000, sheet=Sheet.DESK, angle_deg=35, perspective=0.05, rows=3,
+        min_height=60, max_height=100,
+    )  # fmt: skip
+    page = render_page(options, source, page_rng(105, 3))
+    read = "".join(_read_text(classifier, page.image))
+    assert _edit_distance(read, page.digits) <= 0.15 * len(page.digits), (read, page.digits)
+
+
 def test_paper_filling_the_frame_or_a_shadow_on_it_is_no_sheet():
     paper = np.full((480, 640), 210, np.uint8)
     assert find_sheet(cv2, paper) is None
