@@ -269,13 +269,12 @@ def read_lines(
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
             for i in line:
+                _, _, w, h = found.candidates[i].box
+                aspect = w / max(1.0, min(h, line_height))
                 opts, straight = _options(
-                    cv2, found, found.candidates[i], line_height, cfg, crops, squash
+                    cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash
                 )
                 if opts:
-                    aspect = found.candidates[i].box[2] / max(
-                        1.0, min(found.candidates[i].box[3], line_height)
-                    )
                     options.append((part_no, line_no, opts, aspect, straight))
     if not crops:
         return []
@@ -328,51 +327,65 @@ def _options(
     found: _Found,
     cand: _Candidate,
     line_height: float,
+    aspect: float,
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
 ) -> tuple[list[touching.Option], int]:
     """The ways of reading one candidate (whole, or cut into touching digits), each
     crop queued in ``crops``; and how many of them come first that are not cut along a
-    path."""
+    path. ``aspect``: the candidate's width / its line's height."""
     x, y, w, h = cand.box
-    aspect = w / max(1.0, min(h, line_height))
     opts: list[touching.Option] = []
     crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
     whole = _queue(cv2, crops, squash, crop, h, line_height)
     if whole is not None:
         opts.append([(whole, cand.box)])
     most = touching.most_parts(aspect) if cfg.split else 1
-    if most > 1:
-        ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
-        for cuts in touching.cut_sets(ink, most):
-            parts = touching.parts(ink, cand.box, cuts, line_height)
-            opt: touching.Option = []
-            for box, selected in parts or []:
-                crop = _crop(cv2, found, cand, selected, box, cfg.margin)
-                piece = _queue(cv2, crops, squash, crop, box[3], line_height)
-                if piece is None:
-                    break
-                opt.append((piece, box))
-            if parts and len(opt) == len(parts):
-                opts.append(opt)
-        # Only where no straight cut was found, in a box wider than tall: a path finds
-        # its way through a single 0 or 2 too.
-        straight = len(opts)
-        paths = touching.path_cuts(ink) if straight <= 1 and aspect >= PATH_ASPECT else []
-        for path in paths:
-            parts = touching.path_parts(ink, cand.box, path, line_height)
-            opt = []
-            for box, selected in parts or []:
-                crop = _crop(cv2, found, cand, selected, box, cfg.margin)
-                piece = _queue(cv2, crops, squash, crop, box[3], line_height)
-                if piece is None:
-                    break
-                opt.append((piece, box))
-            if parts and len(opt) == len(parts):
-                opts.append(opt)
-        return opts, straight
-    return opts, len(opts)
+    if most <= 1:
+        return opts, len(opts)
+    ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
+    for cuts in touching.cut_sets(ink, most):
+        opt = _queue_parts(
+            cv2, found, cand, touching.parts(ink, cand.box, cuts, line_height), line_height,
+            cfg, crops, squash,
+        )  # fmt: skip
+        if opt:
+            opts.append(opt)
+    # Only where no straight cut was found, in a box wider than tall: a path finds its
+    # way through a single 0 or 2 too.
+    straight = len(opts)
+    paths = touching.path_cuts(ink) if straight <= 1 and aspect >= PATH_ASPECT else []
+    for path in paths:
+        opt = _queue_parts(
+            cv2, found, cand, touching.path_parts(ink, cand.box, path, line_height),
+            line_height, cfg, crops, squash,
+        )  # fmt: skip
+        if opt:
+            opts.append(opt)
+    return opts, straight
+
+
+def _queue_parts(
+    cv2: Any,
+    found: _Found,
+    cand: _Candidate,
+    parts: list[tuple[Box, U8]] | None,
+    line_height: float,
+    cfg: FindConfig,
+    crops: list[U8],
+    squash: dict[int, int],
+) -> touching.Option | None:
+    """One cut of a candidate as a way of reading it, each part's crop queued; None when
+    the cut gave no parts or a part holds no digit."""
+    opt: touching.Option = []
+    for box, selected in parts or []:
+        crop = _crop(cv2, found, cand, selected, box, cfg.margin)
+        piece = _queue(cv2, crops, squash, crop, box[3], line_height)
+        if piece is None:
+            return None
+        opt.append((piece, box))
+    return opt or None
 
 
 def _queue(
@@ -570,7 +583,7 @@ def _closer(
     height, width = shape[:2]
     marks = found.small_boxes + [c.box for c in found.candidates if c.box[3] < CLOSER]
     spent = 0
-    for x0, y0, x1, y1 in _writing(marks, scale, width, height):
+    for x0, y0, x1, y1 in _writing(cv2, marks, scale, width, height):
         if spent + (x1 - x0) * (y1 - y0) > CLOSE_BUDGET:
             break
         spent += (x1 - x0) * (y1 - y0)
@@ -593,7 +606,7 @@ def _closer(
     return [p for p in parts if p.candidates]
 
 
-def _writing(marks: list[Box], scale: float, width: int, height: int) -> list[Box]:
+def _writing(cv2: Any, marks: list[Box], scale: float, width: int, height: int) -> list[Box]:
     """Where small marks lie side by side, as writing does: (x0, y0, x1, y1) in the
     image's pixels, the most marks first."""
     if len(marks) < 3:
@@ -602,7 +615,6 @@ def _writing(marks: list[Box], scale: float, width: int, height: int) -> list[Bo
     mask = np.zeros((h, w), np.uint8)
     for x, y, bw, bh in marks:  # a mark reaches its neighbours a height away
         mask[max(0, y - bh // 2) : y + bh + bh // 2, max(0, x - bh) : x + bw + bh] = 1
-    cv2: Any = require("cv2", "edge")
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     counts = np.bincount(
         [int(labels[y + bh // 2, x + bw // 2]) for x, y, bw, bh in marks], minlength=n
@@ -626,7 +638,7 @@ def _writing(marks: list[Box], scale: float, width: int, height: int) -> list[Bo
         merged = False
         for a, b in itertools.combinations(range(len(found)), 2):
             (na, ba), (nb, bb) = found[a], found[b]
-            if ba[0] < bb[2] and bb[0] < ba[2] and ba[1] < bb[3] and bb[1] < ba[3]:
+            if _overlap(_corners_box(ba), _corners_box(bb)):
                 union = (min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]), max(ba[3], bb[3]))
                 found[a] = (na + nb, union)
                 del found[b]
@@ -634,6 +646,12 @@ def _writing(marks: list[Box], scale: float, width: int, height: int) -> list[Bo
                 break
     found.sort(key=lambda t: -t[0])
     return [box for _, box in found]
+
+
+def _corners_box(corners: Box) -> Box:
+    """(x0, y0, x1, y1) as (x, y, w, h)."""
+    x0, y0, x1, y1 = corners
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _offset(inner: Callable[[Box], Box], dx: int, dy: int) -> Callable[[Box], Box]:

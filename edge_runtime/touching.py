@@ -142,22 +142,40 @@ def path_parts(
     ink: npt.NDArray[np.bool_], box: Box, path: npt.NDArray[np.int32], line_height: float
 ) -> list[tuple[Box, npt.NDArray[np.uint8]]] | None:
     """The two parts of a box cut along ``path``; None as for :func:`parts`."""
-    x, y, w, h = box
+    w = box[2]
     left = np.arange(w)[None, :] < path[:, None]
     total = int(ink.sum())
     out = []
     for side in (left, ~left):
         part = ink & side
-        rows = np.nonzero(part.any(axis=1))[0]
         cols = np.nonzero(part.any(axis=0))[0]
-        if len(rows) == 0 or int(part.sum()) < 0.05 * total:
+        span = (int(cols[0]), int(cols[-1]) + 1) if len(cols) else (0, w)
+        one = _part(part, total, box, span, line_height)
+        if one is None:
             return None
-        top, bottom = int(rows[0]), int(rows[-1]) + 1
-        if bottom - top < 0.35 * min(h, line_height):
-            return None
-        a, b = int(cols[0]), int(cols[-1]) + 1
-        out.append(((x + a, y + top, b - a, bottom - top), part.astype(np.uint8)))
+        out.append(one)
     return out
+
+
+def _part(
+    part: npt.NDArray[np.bool_],
+    total: int,
+    box: Box,
+    span: tuple[int, int],
+    line_height: float,
+) -> tuple[Box, npt.NDArray[np.uint8]] | None:
+    """One part of a cut box: its box (columns ``span`` of ``box``, rows of its ink) and
+    its ink as a 0/1 mask over the whole box; None when it holds under 5% of the box's
+    ``total`` ink or is too short to be a digit (a third of the line, or of the box)."""
+    x, y, _, h = box
+    rows = np.nonzero(part.any(axis=1))[0]
+    if len(rows) == 0 or int(part.sum()) < 0.05 * total:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    if bottom - top < 0.35 * min(h, line_height):
+        return None
+    a, b = span
+    return (x + a, y + top, b - a, bottom - top), part.astype(np.uint8)
 
 
 def parts(
@@ -173,21 +191,16 @@ def parts(
         ink as a 0/1 mask over the whole box; None when a part holds too little ink or
         is too short to be a digit (a third of the line, or of the box if lower).
     """
-    x, y, w, h = box
-    edges = [0, *cuts, w]
+    edges = [0, *cuts, box[2]]
     total = int(ink.sum())
     out = []
     for a, b in pairwise(edges):
-        column = ink[:, a:b]
-        rows = np.nonzero(column.any(axis=1))[0]
-        if len(rows) == 0 or int(column.sum()) < 0.05 * total:
+        part = np.zeros(ink.shape, bool)
+        part[:, a:b] = ink[:, a:b]
+        one = _part(part, total, box, (a, b), line_height)
+        if one is None:
             return None
-        top, bottom = int(rows[0]), int(rows[-1]) + 1
-        if bottom - top < 0.35 * min(h, line_height):
-            return None
-        selected = np.zeros(ink.shape, np.uint8)
-        selected[:, a:b] = column
-        out.append(((x + a, y + top, b - a, bottom - top), selected))
+        out.append(one)
     return out
 
 
