@@ -409,8 +409,10 @@ def _covers(a: Box, b: Box) -> float:
 def pipeline_crops(image: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     """The finder's crops of an image, each with its box in the image.
 
-    The same steps as ``edge_runtime.find.read_lines``: each candidate whole, and each
-    way of cutting a wide one where digits touch.
+    The crops ``edge_runtime.find.read_lines`` makes that the shipped gate was trained
+    on: each candidate whole, and each straight cut of a wide one where digits touch.
+    (read_lines also reads tall digits squashed and cuts overlapping ones along a path;
+    those crops are not here, so the gate's training data stays what it was.)
     """
     cfg = DEFAULT_CONFIG
     out = []
