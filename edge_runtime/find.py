@@ -74,6 +74,12 @@ CLOSE_BUDGET = 2_000_000
 # Found closer, a mark this many times shorter than the candidate it overlaps is a
 # piece of it (pencil breaks up at full resolution).
 PIECE = 1.6
+# Soft ink (pencil, a worn pen): the median contrast of its strokes above the ink level
+# is under SOFT times that level. It is read again with hysteresis, down to HYSTERESIS
+# times the level or WEAK times that median, whichever is higher.
+SOFT = 1.6
+HYSTERESIS = 0.6
+WEAK = 0.5
 
 
 class Polarity(str, Enum):
@@ -853,6 +859,14 @@ def _analyse(
                 found, used_faint = again, True
             else:
                 used_faint = bool(faint)
+    if not used_faint and found.candidates:
+        # Soft ink (pencil, a worn pen) is grainy: its strokes are barely above the level
+        # and break into dust there. Read it again with hysteresis.
+        stroke = _typical_contrast(cv2, contrast, usual, found)
+        if stroke < SOFT * usual:
+            weak = max(int(HYSTERESIS * usual), int(WEAK * stroke))
+            completed = _completed(cv2, contrast, usual, weak, on_paper, cfg, found)
+            found = found if completed is None else completed
     candidates = _drop_dashed_edges(found.candidates)
     labels, small_marks = found.labels, found.small_marks
     kept: list[_Candidate] = []
@@ -877,6 +891,18 @@ def _analyse(
     )
 
 
+def _typical_contrast(cv2: Any, contrast: U8, level: int, found: _Level) -> int:
+    """The median contrast of the ink above ``level`` in the candidates' boxes."""
+    hist = np.zeros(256, np.float64)
+    for cand in found.candidates:
+        x, y, w, h = cand.box
+        part = contrast[y : y + h, x : x + w]
+        hist += cv2.calcHist([part], [0], None, [256], [0, 256]).ravel()
+    hist[: level + 1] = 0
+    cum = np.cumsum(hist)
+    return int(np.searchsorted(cum, 0.5 * cum[-1])) if cum[-1] else 255
+
+
 @dataclass
 class _Level:
     """The digit candidates at one contrast level."""
@@ -892,15 +918,72 @@ class _Level:
 def _candidates(
     cv2: Any, contrast: U8, level: U8 | int, on_paper: npt.NDArray[np.bool_], cfg: FindConfig
 ) -> _Level:
-    wh, ww = contrast.shape
     if isinstance(level, int):
         mask = cv2.threshold(contrast, level, 255, cv2.THRESH_BINARY)[1]
     else:
         mask = cv2.compare(contrast, level, cv2.CMP_GT)
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
-    small = (heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights)
+    return _level(cv2, n, labels, stats, on_paper, cfg)
+
+
+def _completed(
+    cv2: Any,
+    contrast: U8,
+    level: int,
+    weak: int,
+    on_paper: npt.NDArray[np.bool_],
+    cfg: FindConfig,
+    found: _Level,
+) -> _Level | None:
+    """``found`` again with hysteresis: ink down to ``weak`` counts where it joins ink
+    above ``level``, never alone. None when that leaves more marks too small to read
+    than before: joined-up grain leaves as many or fewer, while texture at that level
+    (a desk, rough paper) is more dust, not whole strokes."""
+    strong = _remove_long_lines(cv2, cv2.threshold(contrast, level, 255, cv2.THRESH_BINARY)[1])
+    low = cv2.threshold(contrast, weak, 255, cv2.THRESH_BINARY)[1]
+    mask = cv2.max(_remove_long_lines(cv2, low), strong)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    alive = np.zeros(n, bool)
+    alive[np.unique(labels[strong > 0])] = True
+    stats[~alive, 2:] = 0
+    if np.count_nonzero(_small(stats, cfg)) > found.small_marks:
+        return None  # before grouping: dust by the thousand is slow to group
+    again = _level(cv2, n, labels, stats, on_paper, cfg)
+    # Completed, not made up: each digit holds a piece found at the level; a stroke as
+    # thin as a 1, one of a quarter of its height (an edge's dashes make no 1).
+    pieces = [c.box for c in found.candidates] + found.small_boxes
+    again.candidates = [
+        c
+        for c in again.candidates
+        if any(
+            _overlap(c.box, p) and (c.box[2] >= 0.25 * c.box[3] or 4 * p[3] >= c.box[3])
+            for p in pieces
+        )
+    ]
+    return again
+
+
+def _small(stats: npt.NDArray[np.int32], cfg: FindConfig) -> npt.NDArray[np.bool_]:
+    """Which components (after the background) are marks too small to read as digits."""
+    heights, widths = stats[1:, 3], stats[1:, 2]
+    small: npt.NDArray[np.bool_] = (
+        (heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights)
+    )
+    return small
+
+
+def _level(
+    cv2: Any,
+    n: int,
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    on_paper: npt.NDArray[np.bool_],
+    cfg: FindConfig,
+) -> _Level:
+    """The digit candidates among a mask's components."""
+    wh, ww = labels.shape
+    small = _small(stats, cfg)
     small_marks = int(np.count_nonzero(small))
     small_boxes: list[Box] = [
         (int(x), int(y), int(w), int(h)) for x, y, w, h in stats[1:][small][:, :4]
