@@ -1124,10 +1124,13 @@ def _group(
             # then it is the 1 of the next row. Thin pieces in a column are a dashed
             # edge or a crease (dropped as one).
             thin = (a_thin and b_thin) or ((a_thin or b_thin) and small <= 0.75 * tall)
+            # Two pieces, each well under the frame's digit height, that together make
+            # one: a 9's loop over its tail, a 4's arms over its stem.
+            halves = tall < 0.75 * typical and max(ay + ah, by + bh) - min(ay, by) <= 1.25 * typical
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
                 and -y_overlap <= 0.25 * tall
-                and (thin or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
+                and (thin or halves or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
             )
             beside = (
                 y_overlap >= 0.5 * small

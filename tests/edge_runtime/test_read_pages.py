@@ -312,6 +312,19 @@ def test_hysteresis_joins_a_grainy_stroke_but_not_a_textured_desk():
     assert _completed(cv2, desk, 76, 46, on_paper, DEFAULT_CONFIG, found) is None
 
 
+def test_a_nine_written_in_two_strokes_is_one_digit():
+    """Its loop, and a tail started a little below it: each half the line's height,
+    together one digit, not a 0 over a 1."""
+    page = np.full((240, 480), 220, np.uint8)
+    for x, text in zip((40, 130, 310, 400), "5380", strict=True):
+        cv2.putText(page, text, (x, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 40, 3)
+    cv2.circle(page, (232, 126), 7, 40, 3)
+    cv2.line(page, (239, 138), (237, 151), 40, 3)
+    boxes = find_digit_boxes(page)
+    assert len(boxes) == 5, boxes
+    assert boxes[2][3] >= 30, boxes  # loop and tail in one box
+
+
 def test_a_bold_digit_is_on_the_paper_where_its_own_stroke_darkens_the_centre():
     """A marker digit half the frame tall darkens the paper estimate at its centre (the
     stroke is as wide as the estimate's reach); its box's corners are paper. A hole or a
