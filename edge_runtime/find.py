@@ -289,11 +289,14 @@ def read_lines(
     best = probs.argmax(axis=1)
     confidence = probs[np.arange(len(best)), best].astype(np.float32)
     judge = _bundled_gate() if gate == "bundled" else gate
-    digit_like = (
-        np.ones(len(crops), bool) if judge is None else judge.scores(batch) >= judge.threshold
-    )
-    # What the gate takes for no digit is not reported. It judges the readings, not the
-    # cuts: a part of two touching digits may look like no digit and still be one.
+    gated = None
+    digit_like = np.ones(len(crops), bool)
+    if judge is not None:
+        gated = (np.asarray(judge.scores(batch), np.float32), judge.threshold)
+        digit_like = gated[0] >= judge.threshold
+    # What the gate takes for no digit is not reported. A whole box it takes for none
+    # may be two digits touching, so then any sure cut of it wins; the gate still
+    # judges each part chosen.
     for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
@@ -303,7 +306,7 @@ def read_lines(
         to_image = parts[part_no].to_image
         chosen.setdefault((part_no, line_no), []).extend(
             (index, box, to_image(box))
-            for index, box in touching.choose(opts, confidence, aspect, straight)
+            for index, box in touching.choose(opts, confidence, aspect, straight, gated)
             if digit_like[index]
         )
     if len(parts) == 1:

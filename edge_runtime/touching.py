@@ -25,6 +25,9 @@ MIN_ASPECT = 0.75
 PATH_ROWS = 24
 #: A cut along a path wins only with every part read this surely, by this margin.
 SURE, MARGIN = 0.9, 0.05
+#: Where the digit gate takes a whole box for no digit, a cut wins with every part read
+#: surely and each part, to the gate, this likely a digit (letters' parts score far less).
+GATE_SURE = 0.5
 
 
 def most_parts(aspect: float) -> int:
@@ -209,6 +212,7 @@ def choose(
     confidence: npt.NDArray[np.float32],
     aspect: float,
     curved: int | None = None,
+    gate: tuple[npt.NDArray[np.float32], float] | None = None,
 ) -> Option:
     """The reading of a box: whole, or the cut whose parts are read most surely.
 
@@ -223,17 +227,26 @@ def choose(
         aspect: the box's width / its line's height.
         curved: options from this index on are cuts along a path (:func:`path_cuts`):
             one wins only when every part is read surely and better than the rest.
+        gate: every crop's digit-gate score, and the gate's threshold. Where the gate
+            takes the whole box for no digit (two digits touching often look like
+            none), a cut whose parts are all read surely and gated as sure digits
+            wins too.
     """
     scores = [
         float(np.exp(np.mean([np.log(max(float(confidence[i]), 1e-6)) for i, _ in opt])))
         for opt in options
     ]
+    doubted = gate is not None and len(options[0]) == 1 and gate[0][options[0][0][0]] < gate[1]
+    rivals = [0.0, *scores[1:]] if doubted else scores  # what a path cut must beat
     if len(options) == 1:
         return options[0]
     if curved is not None and curved < len(options):
         best = curved + int(np.argmax(scores[curved:]))
         sure = all(float(confidence[i]) >= SURE for i, _ in options[best])
-        if sure and (curved == 0 or scores[best] > max(scores[:curved]) + MARGIN):
+        ahead = curved == 0 or scores[best] > max(scores[:curved]) + MARGIN
+        if doubted and not ahead and _gated_sure(options[best], gate):
+            ahead = scores[best] > max(rivals[:curved]) + MARGIN
+        if sure and ahead:
             return options[best]
         options, scores = options[:curved], scores[:curved]
         if not options:
@@ -243,7 +256,14 @@ def choose(
     cut = 1 + int(np.argmax(scores[1:]))
     if len(options[0]) > 1:  # the whole could not be cropped
         return options[cut]
+    if doubted and all(float(confidence[i]) >= SURE for i, _ in options[cut]):
+        if _gated_sure(options[cut], gate):
+            return options[cut]
     allowance = min(0.4, max(-0.1, 0.5 * (aspect - 1.0)))
     if scores[cut] >= 0.5 and scores[cut] >= scores[0] - allowance:
         return options[cut]
     return options[0]
+
+
+def _gated_sure(option: Option, gate: tuple[npt.NDArray[np.float32], float] | None) -> bool:
+    return gate is not None and all(float(gate[0][i]) >= GATE_SURE for i, _ in option)

@@ -152,6 +152,24 @@ def test_a_cut_must_beat_a_sure_whole_reading():
     assert choose([whole, cut], confidence, aspect=2.0) == cut
 
 
+def test_a_sure_cut_wins_where_the_gate_takes_the_whole_box_for_no_digit():
+    """A 5 touching a 9: the model reads the pair as a 9 at 0.91, the gate says no
+    digit. Cut (straight or along a path), both parts read at 0.94 or more, and both
+    sure digits to the gate. A word's parts can be read as surely, and the gate doubts
+    them too."""
+    confidence = np.array([0.91, 0.94, 0.96, 0.8], np.float32)  # whole, then parts
+    whole = [(0, (0, 0, 10, 10))]
+    cut = [(1, (0, 0, 5, 10)), (2, (5, 0, 5, 10))]
+    no_digit = (np.array([0.01, 0.97, 0.99, 0.99], np.float32), 0.05)
+    letters = (np.array([0.01, 0.004, 0.07, 0.99], np.float32), 0.05)
+    for curved in (None, 1):
+        assert choose([whole, cut], confidence, aspect=0.9, curved=curved) == whole
+        assert choose([whole, cut], confidence, 0.9, curved, no_digit) == cut
+        assert choose([whole, cut], confidence, 0.9, curved, letters) == whole
+    unsure = [(1, (0, 0, 5, 10)), (3, (5, 0, 5, 10))]  # a part at 0.8: not sure
+    assert choose([whole, unsure], confidence, 0.9, 1, no_digit) == whole
+
+
 # -- a sheet on a desk ----------------------------------------------------------------------
 
 
