@@ -256,9 +256,9 @@ def choose(
     cut = 1 + int(np.argmax(scores[1:]))
     if len(options[0]) > 1:  # the whole could not be cropped
         return options[cut]
-    if doubted and all(float(confidence[i]) >= SURE for i, _ in options[cut]):
-        if _gated_sure(options[cut], gate):
-            return options[cut]
+    sure = all(float(confidence[i]) >= SURE for i, _ in options[cut])
+    if doubted and sure and _gated_sure(options[cut], gate):
+        return options[cut]
     allowance = min(0.4, max(-0.1, 0.5 * (aspect - 1.0)))
     if scores[cut] >= 0.5 and scores[cut] >= scores[0] - allowance:
         return options[cut]
