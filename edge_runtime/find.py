@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_runtime import ink, touching
+from edge_runtime._components import components
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
 from edge_runtime.lines import group_lines, split_numbers
@@ -624,7 +625,7 @@ def _writing(cv2: Any, marks: list[Box], scale: float, width: int, height: int) 
     mask = np.zeros((h, w), np.uint8)
     for x, y, bw, bh in marks:  # a mark reaches its neighbours a height away
         mask[max(0, y - bh // 2) : y + bh + bh // 2, max(0, x - bh) : x + bw + bh] = 1
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats = components(cv2, mask, 8)
     counts = np.bincount(
         [int(labels[y + bh // 2, x + bw // 2]) for x, y, bw, bh in marks], minlength=n
     )
@@ -926,7 +927,7 @@ def _candidates(
     else:
         mask = cv2.compare(contrast, level, cv2.CMP_GT)
     mask = _remove_long_lines(cv2, mask)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats = components(cv2, mask, 8)
     return _level(cv2, n, labels, stats, on_paper, cfg)
 
 
@@ -946,7 +947,7 @@ def _completed(
     strong = _remove_long_lines(cv2, cv2.threshold(contrast, level, 255, cv2.THRESH_BINARY)[1])
     low = cv2.threshold(contrast, weak, 255, cv2.THRESH_BINARY)[1]
     mask = cv2.max(_remove_long_lines(cv2, low), strong)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats = components(cv2, mask, 8)
     alive = np.zeros(n, bool)
     alive[np.unique(labels[strong > 0])] = True
     stats[~alive, 2:] = 0

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edge_runtime._components import components
+
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 
@@ -82,7 +84,7 @@ def find_sheet(cv2: Any, grey: U8) -> Sheet | None:
     sheet = ((mean > lo + 0.35 * (hi - lo)) & (rough < SMOOTH)).astype(np.uint8)
     sheet = cv2.morphologyEx(sheet, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     sheet = cv2.morphologyEx(sheet, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(sheet, connectivity=4)
+    n, labels, stats = components(cv2, sheet, 4)
     if n < 2:
         return None
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))

@@ -16,6 +16,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from edge_runtime._components import components
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
 
@@ -256,13 +257,14 @@ def _level(hist: np.ndarray, fraction: float) -> int:
 
 
 def _drop_specks(cv2: Any, mask: np.ndarray) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, labels, stats = components(cv2, mask.astype(np.uint8), 8)
     if n <= 2:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.zeros(n, dtype=bool)
     keep[1:] = areas >= SPECK_FRACTION * areas.max()
-    return cast(np.ndarray, keep[labels])
+    kept: np.ndarray = keep[labels]
+    return kept
 
 
 def _thicken(cv2: Any, digit: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -220,3 +220,20 @@ def test_long_lines_are_removed_as_by_opening_the_whole_mask():
             cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8)),
         )
         assert np.array_equal(_remove_long_lines(cv2, mask), cv2.subtract(mask, lines))
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_components_match_opencvs_default_labelling(connectivity):
+    """The finder labels with Grana's algorithm (3x faster here): same components, same
+    statistics, same label order as connectedComponentsWithStats."""
+    from edge_runtime._components import components
+
+    rng = np.random.default_rng(connectivity)
+    for density in (0.0, 0.05, 0.3, 0.6):
+        mask = (rng.uniform(0, 1, (97, 131)) < density).astype(np.uint8) * 255
+        mask = cv2.dilate(mask, np.ones((2, 2), np.uint8))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=connectivity)
+        got_n, got_labels, got_stats = components(cv2, mask, connectivity)
+        assert got_n == n
+        assert np.array_equal(got_labels, labels)
+        assert np.array_equal(got_stats, stats)
