@@ -274,8 +274,15 @@ def _page(source, index, **options):
     ],
 )
 def test_generated_pages_are_read_line_by_line(classifier, source, options):
+    right, total = _read_in_line_order(classifier, source, 3, **options)
+    assert right / total >= 0.85, f"{right}/{total} digits read in line order"
+
+
+def _read_in_line_order(classifier, source, pages, **options) -> tuple[int, int]:
+    """Digits right (by edit distance, line by line, where the lines come out as many as
+    the page has) and digits in all, over the first ``pages`` pages."""
     right = total = 0
-    for index in range(3):
+    for index in range(pages):
         page = _page(source, index, **options)
         read = _read_text(classifier, page.image)
         truth = [row.digits for row in page.rows]
@@ -284,22 +291,14 @@ def test_generated_pages_are_read_line_by_line(classifier, source, options):
             right += sum(
                 max(0, len(t) - _edit_distance(r, t)) for r, t in zip(read, truth, strict=True)
             )
-    assert right / total >= 0.85, f"{right}/{total} digits read in line order"
+    return right, total
 
 
 def test_grainy_pencil_on_dim_grey_paper_is_read_whole(classifier, source):
     """Pencil's graphite lies in grains: at the ink level its strokes break into dust and
     pieces, which read wrong or not at all. Read again with hysteresis they are whole."""
-    right = total = 0
-    for index in range(6):
-        page = _page(source, index, rows=2, ink=Ink.PENCIL, paper=Paper.GREY, dim=True)
-        read = _read_text(classifier, page.image)
-        truth = [row.digits for row in page.rows]
-        total += sum(len(t) for t in truth)
-        if len(read) == len(truth):
-            right += sum(
-                max(0, len(t) - _edit_distance(r, t)) for r, t in zip(read, truth, strict=True)
-            )
+    pencil = {"rows": 2, "ink": Ink.PENCIL, "paper": Paper.GREY, "dim": True}
+    right, total = _read_in_line_order(classifier, source, 6, **pencil)
     assert right / total >= 0.95, f"{right}/{total} pencil digits read in line order"
 
 
