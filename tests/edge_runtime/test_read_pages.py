@@ -133,6 +133,17 @@ def test_a_six_leaning_into_a_zero_is_cut_along_a_path_where_no_column_is():
     assert right[2] >= 22  # the 0 keeps its left curve
 
 
+def test_a_path_may_cross_a_join_half_again_as_thick_as_a_stroke():
+    """Digits written into each other leave a smudged join, thicker than one stroke."""
+    ink = np.zeros((52, 62), np.uint8)
+    cv2.ellipse(ink, (16, 36), (11, 11), 0, 0, 360, 1, 3)
+    cv2.ellipse(ink, (34, 36), (28, 33), 0, 180, 250, 1, 3)
+    cv2.ellipse(ink, (44, 32), (12, 18), 0, 0, 360, 1, 3)
+    cv2.rectangle(ink, (26, 34), (33, 38), 1, -1)  # the join: 5 rows of ink
+    paths = path_cuts(ink.astype(bool))
+    assert paths and 26 <= paths[0][36] <= 33
+
+
 def test_a_zero_offers_no_path_cut_and_a_path_cut_needs_a_sure_margin():
     ink = np.zeros((40, 44), np.uint8)
     cv2.ellipse(ink, (22, 20), (18, 18), 0, 0, 360, 1, 3)  # a wide 0
