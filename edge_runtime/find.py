@@ -896,15 +896,15 @@ def _analyse(
 
 
 def _typical_contrast(cv2: Any, contrast: U8, level: int, found: _Level) -> int:
-    """The median contrast of the ink above ``level`` in the candidates' boxes."""
+    """The median contrast of the ink above ``level`` in the candidates' boxes (never
+    empty: each candidate's own ink is above the level)."""
     hist = np.zeros(256, np.float64)
     for cand in found.candidates:
         x, y, w, h = cand.box
         part = contrast[y : y + h, x : x + w]
         hist += cv2.calcHist([part], [0], None, [256], [0, 256]).ravel()
     hist[: level + 1] = 0
-    cum = np.cumsum(hist)
-    return int(np.searchsorted(cum, 0.5 * cum[-1])) if cum[-1] else 255
+    return ink.histogram_level(hist, 0.5)
 
 
 @dataclass
@@ -912,6 +912,7 @@ class _Level:
     """The digit candidates at one contrast level."""
 
     candidates: list[_Candidate]
+    mask: U8  # the ink the components were labelled in
     labels: npt.NDArray[np.int32]
     small_marks: int
     small_boxes: list[Box]
@@ -928,7 +929,7 @@ def _candidates(
         mask = cv2.compare(contrast, level, cv2.CMP_GT)
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats = components(cv2, mask, 8)
-    return _level(cv2, n, labels, stats, on_paper, cfg)
+    return _read_components(cv2, mask, n, labels, stats, on_paper, cfg)
 
 
 def _completed(
@@ -940,20 +941,20 @@ def _completed(
     cfg: FindConfig,
     found: _Level,
 ) -> _Level | None:
-    """``found`` again with hysteresis: ink down to ``weak`` counts where it joins ink
-    above ``level``, never alone. None when that leaves more marks too small to read
-    than before: joined-up grain leaves as many or fewer, while texture at that level
-    (a desk, rough paper) is more dust, not whole strokes."""
-    strong = _remove_long_lines(cv2, cv2.threshold(contrast, level, 255, cv2.THRESH_BINARY)[1])
+    """``found`` (read at ``level``) again with hysteresis: ink down to ``weak`` counts
+    where it joins ink above ``level``, never alone. None when that leaves more marks
+    too small to read than before: joined-up grain leaves as many or fewer, while
+    texture at that level (a desk, rough paper) is more dust, not whole strokes."""
+    strong = found.mask
     low = cv2.threshold(contrast, weak, 255, cv2.THRESH_BINARY)[1]
     mask = cv2.max(_remove_long_lines(cv2, low), strong)
     n, labels, stats = components(cv2, mask, 8)
     alive = np.zeros(n, bool)
     alive[np.unique(labels[strong > 0])] = True
     stats[~alive, 2:] = 0
-    if np.count_nonzero(_small(stats, cfg)) > found.small_marks:
+    if np.count_nonzero(_small(cv2, stats, cfg)) > found.small_marks:
         return None  # before grouping: dust by the thousand is slow to group
-    again = _level(cv2, n, labels, stats, on_paper, cfg)
+    again = _read_components(cv2, mask, n, labels, stats, on_paper, cfg)
     # Completed, not made up: each digit holds a piece found at the level; a stroke as
     # thin as a 1, one of a quarter of its height (an edge's dashes make no 1).
     pieces = [c.box for c in found.candidates] + found.small_boxes
@@ -968,26 +969,27 @@ def _completed(
     return again
 
 
-def _small(stats: npt.NDArray[np.int32], cfg: FindConfig) -> npt.NDArray[np.bool_]:
+def _small(cv2: Any, stats: npt.NDArray[np.int32], cfg: FindConfig) -> npt.NDArray[np.bool_]:
     """Which components (after the background) are marks too small to read as digits."""
-    heights, widths = stats[1:, 3], stats[1:, 2]
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     small: npt.NDArray[np.bool_] = (
         (heights >= 3) & (heights < cfg.min_height) & (widths <= 2 * heights)
     )
     return small
 
 
-def _level(
+def _read_components(
     cv2: Any,
+    mask: U8,
     n: int,
     labels: npt.NDArray[np.int32],
     stats: npt.NDArray[np.int32],
     on_paper: npt.NDArray[np.bool_],
     cfg: FindConfig,
 ) -> _Level:
-    """The digit candidates among a mask's components."""
+    """The digit candidates among the components of ``mask``."""
     wh, ww = labels.shape
-    small = _small(stats, cfg)
+    small = _small(cv2, stats, cfg)
     small_marks = int(np.count_nonzero(small))
     small_boxes: list[Box] = [
         (int(x), int(y), int(w), int(h)) for x, y, w, h in stats[1:][small][:, :4]
@@ -1009,7 +1011,7 @@ def _level(
         candidates = [c for c in candidates if c.stroke <= (2.5 * typical) * c.box[3] + 1]
     held = int(sum(stats[i, cv2.CC_STAT_AREA] for c in candidates for i in c.ids))
     total = int(stats[1:, cv2.CC_STAT_AREA].sum())
-    return _Level(candidates, labels, small_marks, small_boxes, held, total - held)
+    return _Level(candidates, mask, labels, small_marks, small_boxes, held, total - held)
 
 
 def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -86,3 +86,9 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
         return cap
     per_pixel: U8 = cv2.resize(levels, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.uint8)
     return per_pixel
+
+
+def histogram_level(hist: npt.NDArray[np.generic], fraction: float) -> int:
+    """The value below which ``fraction`` of a histogram's pixels lie."""
+    cumulative = np.cumsum(hist)
+    return int(np.searchsorted(cumulative, fraction * cumulative[-1]))

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from edge_runtime._components import components
 from edge_runtime._deps import require
 from edge_runtime.errors import ImageError
+from edge_runtime.ink import histogram_level
 
 #: float_input = pixel * scale + offset, for 0-255 pixels of a white-on-black digit.
 NORMALIZATION: dict[str, float] = {"scale": 1.0 / 255.0, "offset": 0.0}
@@ -221,13 +222,13 @@ def to_mnist(crop: npt.ArrayLike) -> npt.NDArray[np.uint8] | None:
     count = int(hist[threshold + 1 :].sum())
     if count < max(MIN_INK_PIXELS, MIN_INK_FRACTION * flat.size) or count == flat.size:
         return None
-    ink_level = _level(hist[threshold + 1 :], 0.9) + threshold + 1
-    if ink_level - _level(hist[: threshold + 1], 0.5) < MIN_CONTRAST:
+    ink_level = histogram_level(hist[threshold + 1 :], 0.9) + threshold + 1
+    if ink_level - histogram_level(hist[: threshold + 1], 0.5) < MIN_CONTRAST:
         return None
     mask = _drop_specks(cv2, flat > threshold)
     # Keep the soft edges of the strokes (MNIST's anti-aliasing), not the paper: values
     # above the paper's noise, next to a stroke, stretched so strokes reach white.
-    floor = _level(hist[: threshold + 1], 0.9)
+    floor = histogram_level(hist[: threshold + 1], 0.9)
     gain = 255.0 / max(ink_level - floor, 1)
     values = np.clip((flat.astype(np.float32) - floor) * gain, 0, 255).astype(np.uint8)
     near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
@@ -248,12 +249,6 @@ def _lighting(cv2: Any, ink: np.ndarray) -> np.ndarray:
     k = max(3, int(0.3 * max(ink.shape)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     return cast(np.ndarray, cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel))
-
-
-def _level(hist: np.ndarray, fraction: float) -> int:
-    """The value below which ``fraction`` of a histogram's pixels lie."""
-    cumulative = np.cumsum(hist)
-    return int(np.searchsorted(cumulative, fraction * cumulative[-1]))
 
 
 def _drop_specks(cv2: Any, mask: np.ndarray) -> np.ndarray:

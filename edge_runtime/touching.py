@@ -238,16 +238,15 @@ def choose(
         for opt in options
     ]
     doubted = gate is not None and len(options[0]) == 1 and gate[0][options[0][0][0]] < gate[1]
-    rivals = [0.0, *scores[1:]] if doubted else scores  # what a path cut must beat
     if len(options) == 1:
         return options[0]
     if curved is not None and curved < len(options):
         best = curved + int(np.argmax(scores[curved:]))
-        sure = all(float(confidence[i]) >= SURE for i, _ in options[best])
         ahead = curved == 0 or scores[best] > max(scores[:curved]) + MARGIN
         if doubted and not ahead and _gated_sure(options[best], gate):
-            ahead = scores[best] > max(rivals[:curved]) + MARGIN
-        if sure and ahead:
+            # the whole, which the gate rejects, is no rival
+            ahead = scores[best] > max([0.0, *scores[1:curved]]) + MARGIN
+        if ahead and _read_surely(options[best], confidence):
             return options[best]
         options, scores = options[:curved], scores[:curved]
         if not options:
@@ -257,13 +256,16 @@ def choose(
     cut = 1 + int(np.argmax(scores[1:]))
     if len(options[0]) > 1:  # the whole could not be cropped
         return options[cut]
-    sure = all(float(confidence[i]) >= SURE for i, _ in options[cut])
-    if doubted and sure and _gated_sure(options[cut], gate):
+    if doubted and _read_surely(options[cut], confidence) and _gated_sure(options[cut], gate):
         return options[cut]
     allowance = min(0.4, max(-0.1, 0.5 * (aspect - 1.0)))
     if scores[cut] >= 0.5 and scores[cut] >= scores[0] - allowance:
         return options[cut]
     return options[0]
+
+
+def _read_surely(option: Option, confidence: npt.NDArray[np.float32]) -> bool:
+    return all(float(confidence[i]) >= SURE for i, _ in option)
 
 
 def _gated_sure(option: Option, gate: tuple[npt.NDArray[np.float32], float] | None) -> bool:
