@@ -75,6 +75,8 @@ CLOSE_BUDGET = 2_000_000
 # Found closer, a mark this many times shorter than the candidate it overlaps is a
 # piece of it (pencil breaks up at full resolution).
 PIECE = 1.6
+# A scale this much finer than the one looked at is worth another pass.
+FINER = 1.3
 # Soft ink (pencil, a worn pen): the median contrast of its strokes above the ink level
 # is under SOFT times that level. It is read again with hysteresis, down to HYSTERESIS
 # times the level or WEAK times that median, whichever is higher.
@@ -556,7 +558,7 @@ def _find_scaled(
         else:
             return [found]
         finer = min(finest, finer)
-        if finer > 1.3 * scale:
+        if finer > FINER * scale:
             found = _find_at(cv2, view, shape, light_ink, region, finer, cfg, faint, photo)
             scale = finer
     if not photo:
@@ -583,12 +585,12 @@ def _closer(
     """
     parts = [found]
     finest = view.scale
-    if scale * 1.3 < finest:
+    if scale * FINER < finest:
         probe = _find_at(cv2, view, shape, light_ink, region, finest, cfg, found.faint, True)
         parts = [*_merge(found, probe, scale / finest)]
         found, scale = probe, finest
     at = len(parts) - 1  # the part at ``scale``
-    if scale * 1.3 >= 1.0:
+    if scale * FINER >= 1.0:
         return [p for p in parts if p.candidates]
     height, width = shape[:2]
     marks = found.small_boxes + [c.box for c in found.candidates if c.box[3] < CLOSER]
