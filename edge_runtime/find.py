@@ -83,6 +83,8 @@ FINER = 1.3
 SOFT = 1.6
 HYSTERESIS = 0.6
 WEAK = 0.5
+# No digit fills less of its box than this.
+SPARSE = 0.06
 
 
 class Polarity(str, Enum):
@@ -1100,6 +1102,19 @@ def _group(
         and stats[i, 2] <= 0.6 * ww
         and inside[i]
     ]
+    boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}
+    # The frame's digit height, from its pieces that are neither specks nor strokes (a
+    # crease's dashes, 1s); with too few of them, unknown.
+    sized = [h for _, _, w, h in boxes.values() if h >= cfg.min_height and w >= 0.4 * h]
+    typical = float(median(sized)) if len(sized) >= 4 else float("inf")
+    # A mark far taller than the digits and too sparse for any digit (the rim of a
+    # shadow read at the faint level) is neither one nor a piece of one: it must not
+    # swallow the digit it comes near.
+    ids = [
+        i
+        for i in ids
+        if boxes[i][3] <= 2 * typical or stats[i, 4] >= SPARSE * boxes[i][2] * boxes[i][3]
+    ]
     parent = {i: i for i in ids}
 
     def root(i: int) -> int:
@@ -1108,13 +1123,8 @@ def _group(
             i = parent[i]
         return i
 
-    boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}
     order = sorted(ids, key=lambda i: boxes[i][0])
     reach = max((boxes[i][3] for i in ids), default=0)
-    # The frame's digit height, from its pieces that are neither specks nor strokes (a
-    # crease's dashes, 1s); with too few of them, unknown.
-    sized = [h for _, _, w, h in boxes.values() if h >= cfg.min_height and w >= 0.4 * h]
-    typical = float(median(sized)) if len(sized) >= 4 else float("inf")
     for pos, a in enumerate(order):
         ax, ay, aw, ah = boxes[a]
         for b in order[pos + 1 :]:
@@ -1137,7 +1147,7 @@ def _group(
             halves = tall < 0.75 * typical and max(ay + ah, by + bh) - min(ay, by) <= 1.25 * typical
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
-                and -y_overlap <= 0.25 * tall
+                and -y_overlap <= 0.25 * min(tall, typical)
                 and (thin or halves or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
             )
             beside = (
@@ -1150,7 +1160,7 @@ def _group(
     groups: dict[int, list[int]] = {}
     for i in ids:
         groups.setdefault(root(i), []).append(i)
-    return _attach_fragments(cv2, list(groups.values()), stats, labels, wh, ww, cfg)
+    return _attach_fragments(cv2, list(groups.values()), stats, labels, wh, ww, typical, cfg)
 
 
 def _attach_fragments(
@@ -1160,6 +1170,7 @@ def _attach_fragments(
     labels: npt.NDArray[np.int32],
     wh: int,
     ww: int,
+    typical: float,
     cfg: FindConfig,
 ) -> list[list[int]]:
     """Join each fragment (a flat bar, or a piece under a third of a digit's height) to
@@ -1181,7 +1192,7 @@ def _attach_fragments(
             if not fragment or not _digit_like((gx, gy, gw, gh), g_area, wh, ww, cfg):
                 continue
             gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
-            if gap <= 0.2 * gh and (best < 0 or gap < best_gap):
+            if gap <= 0.2 * min(gh, typical) and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
         if best < 0 or _has_hole(cv2, labels, groups[s], extents[s][0]):
             continue
@@ -1231,7 +1242,7 @@ def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:
         return False
     fill = area / float(w * h)
     thin = w < 0.35 * h  # a 1 may fill its box
-    return fill >= 0.06 and (thin or fill <= cfg.max_fill)
+    return fill >= SPARSE and (thin or fill <= cfg.max_fill)
 
 
 def _stroke(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> float:

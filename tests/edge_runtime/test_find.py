@@ -92,6 +92,39 @@ def test_a_digit_broken_into_pieces_is_one_digit():
     assert y <= 80 and y + h >= 215 and x <= 165 and x + w >= 230
 
 
+def row_of_zeros(page, xs, top=120, size=(15, 20)):
+    """Rings 30 wide and 40 tall (0s) at ``xs``, their tops at ``top``."""
+    for x in xs:
+        cv2.ellipse(page, (x + size[0], top + size[1]), size, 0, 0, 360, 30, 4)
+
+
+def test_a_sparse_mark_far_taller_than_the_digits_does_not_swallow_one():
+    # The rim of a shadow, read at a low level: a thin curve running down from just
+    # under a digit, far taller than the digits and too sparse for any.
+    page = np.full((480, 640), 220, np.uint8)
+    row_of_zeros(page, [100, 160, 220, 280, 340])
+    curve = np.array([[118, 166], [100, 230], [80, 300], [60, 360], [40, 420]], np.int32)
+    cv2.polylines(page, [curve], False, 60, 2)
+    found = find_digit_boxes(page)
+    assert len(found) == 5, found
+    x, y, _, h = found[0]
+    assert x >= 95 and y >= 115 and h <= 48, found[0]
+
+
+def test_a_flat_mark_well_above_a_long_tailed_digit_is_no_part_of_it():
+    # A dash of a sheet's edge 14 px above a 9 whose tail makes it 2.5 digits tall: a
+    # 5's bar sits closer to its digit's body than a quarter of the digits' height.
+    page = np.full((480, 640), 220, np.uint8)
+    row_of_zeros(page, [100, 160, 220, 280])
+    cv2.ellipse(page, (375, 140), (15, 20), 0, 0, 360, 30, 4)  # the 9's loop
+    cv2.line(page, (390, 140), (380, 220), 30, 4)  # its long tail
+    cv2.line(page, (365, 102), (395, 102), 30, 4)  # the dash
+    found = find_digit_boxes(page)
+    assert len(found) == 5, found
+    _, y, _, h = found[-1]
+    assert 116 <= y <= 120 and y + h >= 220, found[-1]
+
+
 def test_grey_bgr_and_bgra_frames_find_the_same_digits(mnist_test):
     frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
