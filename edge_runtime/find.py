@@ -85,6 +85,9 @@ HYSTERESIS = 0.6
 WEAK = 0.5
 # No digit fills less of its box than this.
 SPARSE = 0.06
+# Two pieces in one column of a line, each shorter than this share of its height, are
+# one digit broken across a gap.
+STACKED = 0.75
 
 
 class Polarity(str, Enum):
@@ -881,6 +884,7 @@ def _analyse(
     kept_lines: list[list[int]] = []
     for line in group_lines([c.box for c in candidates]):
         height = float(median([candidates[i].box[3] for i in line]))
+        line = _join_stacked(candidates, line, height)
         keep = [
             i
             for i in line
@@ -897,6 +901,34 @@ def _analyse(
     return _Found(
         kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, small_boxes
     )
+
+
+def _join_stacked(candidates: list[_Candidate], line: list[int], height: float) -> list[int]:
+    """A line's candidates (indices, left to right) with each pair stacked one over the
+    other joined into one: digits in a line stand side by side, so two short pieces in
+    one column are the halves of a digit broken across a gap (a 9's loop over its
+    tail). Joined candidates are appended to ``candidates``."""
+    out = list(line)
+    k = 0
+    while k + 1 < len(out):
+        a, b = candidates[out[k]], candidates[out[k + 1]]
+        (ax, ay, aw, ah), (bx, by, bw, bh) = a.box, b.box
+        x_overlap = min(ax + aw, bx + bw) - max(ax, bx)
+        gap = max(ay, by) - min(ay + ah, by + bh)
+        top, bottom = min(ay, by), max(ay + ah, by + bh)
+        if (
+            max(ah, bh) < STACKED * height
+            and x_overlap >= 0.5 * min(aw, bw)
+            and 0 <= gap <= 0.3 * height
+            and bottom - top <= 1.6 * height
+        ):
+            left = min(ax, bx)
+            box = (left, top, max(ax + aw, bx + bw) - left, bottom - top)
+            candidates.append(_Candidate(box, a.ids + b.ids, max(a.stroke, b.stroke)))
+            out[k : k + 2] = [len(candidates) - 1]
+        else:
+            k += 1
+    return out
 
 
 def _typical_contrast(cv2: Any, contrast: U8, level: int, found: _Level) -> int:

@@ -125,6 +125,18 @@ def test_a_flat_mark_well_above_a_long_tailed_digit_is_no_part_of_it():
     assert 116 <= y <= 120 and y + h >= 220, found[-1]
 
 
+def test_a_digit_broken_across_a_gap_in_its_line_is_one_digit():
+    # A 9 whose loop never met its tail: two short pieces in one column of the line.
+    page = np.full((480, 640), 220, np.uint8)
+    row_of_zeros(page, [100, 160, 220, 280])
+    cv2.ellipse(page, (362, 133), (11, 11), 0, 0, 360, 30, 4)  # the loop
+    cv2.line(page, (372, 151), (368, 177), 30, 4)  # the tail, 4 px below it
+    found = find_digit_boxes(page)
+    assert len(found) == 5, found
+    _, y, _, h = found[-1]
+    assert y <= 122 and y + h >= 177, found[-1]
+
+
 def test_grey_bgr_and_bgra_frames_find_the_same_digits(mnist_test):
     frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
