@@ -68,6 +68,9 @@ THIN_NOISE = 8
 TALL = 1.4
 # A box this much wider than its line is tall may be cut along a path (touching.path_cuts).
 PATH_ASPECT = 1.0
+# A box this much wider than its line is tall may hold three touching digits: a part of
+# a cut that is still wider than PATH_ASPECT is cut again.
+THREE = 1.5
 # In a photo, a candidate shorter than this (px at its scale) is looked for again at a
 # finer one; crops of the photo for that cover at most this many of its pixels.
 CLOSER = 11
@@ -362,25 +365,59 @@ def _options(
     if most <= 1:
         return opts, len(opts)
     ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
-    for cuts in touching.cut_sets(ink, most):
-        opt = _queue_parts(
-            cv2, found, cand, touching.parts(ink, cand.box, cuts, line_height), line_height,
-            cfg, crops, squash,
-        )  # fmt: skip
+    cuts = [touching.parts(ink, cand.box, c, line_height) for c in touching.cut_sets(ink, most)]
+    straight_sets = [c for c in cuts if c]
+    curved_sets: list[list[tuple[Box, U8]]] = []
+    three = aspect >= THREE  # wide enough for three touching digits
+    for parts in straight_sets if three else []:
+        curved_sets += _cut_wide_parts(parts, cand.box, line_height)
+    for parts in straight_sets:
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash)
         if opt:
             opts.append(opt)
     # Only where no straight cut was found, in a box wider than tall: a path finds its
-    # way through a single 0 or 2 too.
+    # way through a single 0 or 2 too. Cuts along a path come last, after the straight.
     straight = len(opts)
-    paths = touching.path_cuts(ink) if straight <= 1 and aspect >= PATH_ASPECT else []
-    for path in paths:
-        opt = _queue_parts(
-            cv2, found, cand, touching.path_parts(ink, cand.box, path, line_height),
-            line_height, cfg, crops, squash,
-        )  # fmt: skip
+    if straight <= 1 and aspect >= PATH_ASPECT:
+        for path in touching.path_cuts(ink):
+            halves = touching.path_parts(ink, cand.box, path, line_height)
+            if halves:
+                more = _cut_wide_parts(halves, cand.box, line_height) if three else []
+                curved_sets += [halves, *more]
+    for parts in curved_sets:
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash)
         if opt:
             opts.append(opt)
     return opts, straight
+
+
+def _cut_wide_parts(
+    parts: list[tuple[Box, U8]], box: Box, line_height: float
+) -> list[list[tuple[Box, U8]]]:
+    """Three digits touching, two of them overlapping: a cut of ``box`` in two whose
+    wider part is still wider than its line is tall, with that part cut again along a
+    path (straight cuts into three are among :func:`touching.cut_sets` already)."""
+    if len(parts) != 2:
+        return []
+    k = 0 if parts[0][0][2] >= parts[1][0][2] else 1
+    part_box, mask = parts[k]
+    if part_box[2] < PATH_ASPECT * line_height:
+        return []
+    a = part_box[0] - box[0]
+    b = a + part_box[2]
+    ink = mask[:, a:b] > 0
+    inner = (part_box[0], box[1], part_box[2], box[3])
+    out = []
+    for path in touching.path_cuts(ink):
+        cut = touching.path_parts(ink, inner, path, line_height)
+        if cut:
+            subs = []
+            for sub_box, sub in cut:
+                full = np.zeros(mask.shape, np.uint8)
+                full[:, a:b] = sub
+                subs.append((sub_box, full))
+            out.append([*parts[:k], *subs, *parts[k + 1 :]])
+    return out
 
 
 def _queue_parts(

@@ -25,9 +25,11 @@ MIN_ASPECT = 0.75
 PATH_ROWS = 24
 #: A cut along a path wins only with every part read this surely, by this margin.
 SURE, MARGIN = 0.9, 0.05
-#: Where the digit gate takes a whole box for no digit, a cut wins with every part read
-#: surely and each part, to the gate, this likely a digit (letters' parts score far less).
+#: Where the digit gate takes a whole box for no digit, a cut wins with each part, to
+#: the gate, GATE_SURE likely a digit (letters' parts score far less) and read at
+#: GATED_READ or more: three digits touching, cut, leave bits of their neighbours.
 GATE_SURE = 0.5
+GATED_READ = 0.75
 
 
 def most_parts(aspect: float) -> int:
@@ -126,11 +128,13 @@ def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.
         total = stacked[pick, columns] + cost[r]
         came[r] = pick.astype(np.int8) - 1
     paths: list[npt.NDArray[np.int32]] = []
-    for end in np.argsort(total, kind="stable")[: 2 * ends + 2]:
-        if len(paths) >= ends:
+    tried: list[int] = []  # distinct ends looked at, cheapest first
+    for end in np.argsort(total, kind="stable"):
+        if len(paths) >= ends or len(tried) >= 2 * ends + 2:
             break
-        if any(abs(int(p[-1]) - (lo + int(end))) < 0.15 * w for p in paths):
+        if any(abs(t - (lo + int(end))) < 0.15 * w for t in tried):
             continue
+        tried.append(lo + int(end))
         band_path = np.empty(len(cost), np.int32)
         c = int(end)
         for r in range(len(cost) - 1, -1, -1):
@@ -230,8 +234,8 @@ def choose(
             one wins only when every part is read surely and better than the rest.
         gate: every crop's digit-gate score, and the gate's threshold. Where the gate
             takes the whole box for no digit (two digits touching often look like
-            none), a cut whose parts are all read surely and gated as sure digits
-            wins too.
+            none), a cut whose parts are all gated as sure digits and read at
+            GATED_READ or more wins too.
     """
     scores = [
         float(np.exp(np.mean([np.log(max(float(confidence[i]), 1e-6)) for i, _ in opt])))
@@ -243,10 +247,12 @@ def choose(
     if curved is not None and curved < len(options):
         best = curved + int(np.argmax(scores[curved:]))
         ahead = curved == 0 or scores[best] > max(scores[:curved]) + MARGIN
-        if doubted and not ahead and _gated_sure(options[best], gate):
+        sure = _read_surely(options[best], confidence)
+        if doubted and _gated_sure(options[best], gate):
             # the whole, which the gate rejects, is no rival
-            ahead = scores[best] > max([0.0, *scores[1:curved]]) + MARGIN
-        if ahead and _read_surely(options[best], confidence):
+            ahead = ahead or scores[best] > max([0.0, *scores[1:curved]]) + MARGIN
+            sure = _read_surely(options[best], confidence, GATED_READ)
+        if ahead and sure:
             return options[best]
         options, scores = options[:curved], scores[:curved]
         if not options:
@@ -256,7 +262,11 @@ def choose(
     cut = 1 + int(np.argmax(scores[1:]))
     if len(options[0]) > 1:  # the whole could not be cropped
         return options[cut]
-    if doubted and _read_surely(options[cut], confidence) and _gated_sure(options[cut], gate):
+    if (
+        doubted
+        and _read_surely(options[cut], confidence, GATED_READ)
+        and _gated_sure(options[cut], gate)
+    ):
         return options[cut]
     allowance = min(0.4, max(-0.1, 0.5 * (aspect - 1.0)))
     if scores[cut] >= 0.5 and scores[cut] >= scores[0] - allowance:
@@ -264,8 +274,8 @@ def choose(
     return options[0]
 
 
-def _read_surely(option: Option, confidence: npt.NDArray[np.float32]) -> bool:
-    return all(float(confidence[i]) >= SURE for i, _ in option)
+def _read_surely(option: Option, confidence: npt.NDArray[np.float32], sure: float = SURE) -> bool:
+    return all(float(confidence[i]) >= sure for i, _ in option)
 
 
 def _gated_sure(option: Option, gate: tuple[npt.NDArray[np.float32], float] | None) -> bool:

@@ -133,6 +133,29 @@ def test_a_six_leaning_into_a_zero_is_cut_along_a_path_where_no_column_is():
     assert right[2] >= 22  # the 0 keeps its left curve
 
 
+def test_three_touching_digits_two_of_them_overlapping_are_cut_in_three():
+    """A 1, joined at its foot to a 6 leaning into a 0: the one straight cut frees the
+    1, and the part left, still wider than the line is tall, is cut along a path."""
+    from edge_runtime.find import _cut_wide_parts
+
+    ink = np.zeros((52, 84), np.uint8)
+    cv2.line(ink, (6, 14), (6, 48), 1, 3)  # the 1
+    cv2.line(ink, (6, 47), (24, 47), 1, 2)  # its foot, running into the 6
+    cv2.ellipse(ink, (38, 36), (11, 11), 0, 0, 360, 1, 3)  # the 6's loop
+    cv2.ellipse(ink, (56, 36), (28, 33), 0, 180, 250, 1, 3)  # its stem
+    cv2.ellipse(ink, (66, 32), (12, 18), 0, 0, 360, 1, 3)  # the 0
+    mask = ink.astype(bool)
+    box = (0, 0, 84, 52)
+    two = [c for c in (parts(mask, box, cut, 40) for cut in cut_sets(mask, 2)) if c]
+    freed = [c for c in two if c[0][0][2] <= 20]  # the 1 alone, then the 6 and the 0
+    assert freed, [[b for b, _ in c] for c in two]
+    three = _cut_wide_parts(freed[0], box, line_height=40)
+    assert three
+    one, six, zero = (b for b, _ in three[0])
+    assert one[0] + one[2] <= 20 and six[0] + six[2] <= 52 and zero[0] >= 48
+    assert _cut_wide_parts(freed[0], box, line_height=80) == []  # no part wider than tall
+
+
 def test_a_path_may_cross_a_join_half_again_as_thick_as_a_stroke():
     """Digits written into each other leave a smudged join, thicker than one stroke."""
     ink = np.zeros((52, 62), np.uint8)
@@ -165,20 +188,23 @@ def test_a_cut_must_beat_a_sure_whole_reading():
 
 def test_a_sure_cut_wins_where_the_gate_takes_the_whole_box_for_no_digit():
     """A 5 touching a 9: the model reads the pair as a 9 at 0.91, the gate says no
-    digit. Cut (straight or along a path), both parts read at 0.94 or more, and both
+    digit. Cut (straight or along a path), both parts read at 0.75 or more, and both
     sure digits to the gate. A word's parts can be read as surely, and the gate doubts
     them too."""
-    confidence = np.array([0.91, 0.94, 0.96, 0.8], np.float32)  # whole, then parts
+    confidence = np.array([0.91, 0.94, 0.96, 0.8, 0.7], np.float32)  # whole, then parts
     whole = [(0, (0, 0, 10, 10))]
     cut = [(1, (0, 0, 5, 10)), (2, (5, 0, 5, 10))]
-    no_digit = (np.array([0.01, 0.97, 0.99, 0.99], np.float32), 0.05)
-    letters = (np.array([0.01, 0.004, 0.07, 0.99], np.float32), 0.05)
+    no_digit = (np.array([0.01, 0.97, 0.99, 0.99, 0.99], np.float32), 0.05)
+    letters = (np.array([0.01, 0.004, 0.07, 0.99, 0.99], np.float32), 0.05)
     for curved in (None, 1):
         assert choose([whole, cut], confidence, aspect=0.9, curved=curved) == whole
         assert choose([whole, cut], confidence, 0.9, curved, no_digit) == cut
         assert choose([whole, cut], confidence, 0.9, curved, letters) == whole
-    unsure = [(1, (0, 0, 5, 10)), (3, (5, 0, 5, 10))]  # a part at 0.8: not sure
-    assert choose([whole, unsure], confidence, 0.9, 1, no_digit) == whole
+        # a part read at 0.8 will do where the gate is sure of it; at 0.7, not
+        fair = [(1, (0, 0, 5, 10)), (3, (5, 0, 5, 10))]
+        assert choose([whole, fair], confidence, 0.9, curved, no_digit) == fair
+        unsure = [(1, (0, 0, 5, 10)), (4, (5, 0, 5, 10))]
+        assert choose([whole, unsure], confidence, 0.9, curved, no_digit) == whole
 
 
 # -- a sheet on a desk ----------------------------------------------------------------------
