@@ -20,6 +20,8 @@ DARK_FLOOR = 60
 # the paper's own texture; the faint level is set per tile of a TILES x TILES grid.
 FAINT, NOISE = 0.12, 5.0
 TILES = 4
+# Marks wider than the frame's short side / SOLID in both directions are blobs, not strokes.
+SOLID = 96
 
 
 def contrast(cv2: Any, channel: U8, light_ink: bool) -> tuple[U8, U8]:
@@ -72,6 +74,17 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
     floor = max(255 * FAINT, NOISE * float(np.partition(flat, rank)[rank]))
     if floor >= cap:
         return cap
+    # Solid dark blobs (binding holes, a desk's corner) are no ink to take half of: their
+    # pixels are left out, so pencil beside a hole keeps its own level. A blob is what
+    # survives an opening far wider than strokes at this scale; it is widened by its rim.
+    k = max(3, min(sample.shape) // SOLID)
+    strong = cv2.threshold(sample, cap, 255, cv2.THRESH_BINARY)[1]
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    solid = cv2.morphologyEx(strong, cv2.MORPH_OPEN, square)
+    if cv2.countNonZero(solid):
+        rim = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        solid = cv2.dilate(solid, rim, iterations=2)
+        sample = np.where(solid > 0, 0, sample).astype(np.uint8)
     sh, sw = sample.shape
     levels = np.empty((TILES, TILES), np.float32)
     for i, j in itertools.product(range(TILES), range(TILES)):
