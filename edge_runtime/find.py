@@ -589,6 +589,10 @@ def _find_scaled(
         if found.small_marks >= max(3, len(found.candidates) // 2):
             # many marks too small to be read here beside the digits: look closer
             finer = scale * cfg.target_height / cfg.min_height
+            if not found.candidates:
+                # the coarse level was chosen on marks alone (holes, grain): the finer
+                # pass, where the writing shows, decides afresh whether it is faint
+                faint = None
         elif found.candidates:
             typical = float(median([c.box[3] for c in found.candidates]))
             finer = scale * cfg.target_height / max(typical, 1.0)

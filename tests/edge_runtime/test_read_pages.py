@@ -493,6 +493,45 @@ def test_a_desk_filling_a_tenth_of_the_frame_is_not_taken_for_paper_texture():
     assert level[100:130, 60:260].max() < 45
 
 
+def test_binding_holes_beside_faint_ink_do_not_set_its_level():
+    """Half the strongest ink in a tile is its faint level: a row of binding holes
+    (solid, far darker than pencil) in the same tile must not raise it over the pencil."""
+    from edge_runtime.ink import ink_level
+
+    rng = np.random.default_rng(6)
+    contrast = rng.integers(0, 6, (480, 640)).astype(np.uint8)  # paper grain
+    for y in range(20, 460, 50):
+        cv2.ellipse(contrast, (30, y), (13, 9), 0, 0, 360, 225, -1)  # the holes
+    contrast[100:130, 70:150:8] = 50  # faint pencil strokes in the holes' tile
+    level = ink_level(cv2, contrast, 0.3)
+    assert not isinstance(level, int), level
+    assert level[100:130, 70:150].max() < 50
+
+
+def test_pencil_beside_binding_holes_in_a_12_mp_photo_is_read(classifier, source):
+    """A column of small pencil numbers beside binding holes, 12 MP: at the coarse
+    scale only the holes show (marks too small to read), and the finer pass must decide
+    afresh that the ink is faint, at a level the holes do not set."""
+    options = {
+        "width": 4000,
+        "height": 3000,
+        "ink": Ink.PENCIL,
+        "holes": True,
+        "layout": Layout.COLUMN,
+        "rows": 5,
+        "min_height": 27,
+        "max_height": 33,
+        "blur": 1.5,
+    }
+    wrong, total = 0, 0
+    for index in range(3):
+        page = _page(source, index, **options)
+        truth = "".join(row.digits for row in page.rows)
+        wrong += _edit_distance("".join(_read_text(classifier, page.image)), truth)
+        total += len(truth)
+    assert wrong <= 0.1 * total, f"{wrong} of {total} digits wrong or missed"
+
+
 def test_close_rows_are_read_as_rows_not_merged_into_one_box(classifier, source):
     """Four rows written close with a felt pen: a digit and the one under it nearly
     touch, and must not be merged as if one were a fragment of the other."""
