@@ -1216,11 +1216,13 @@ def _group(
             # edge or a crease (dropped as one).
             thin = (a_thin and b_thin) or ((a_thin or b_thin) and small <= 0.75 * tall)
             # Two pieces, each well under the frame's digit height, that together make
-            # one: a 9's loop over its tail, a 4's arms over its stem.
+            # one: a 9's loop over its tail, a 4's arms over its stem. One over the other
+            # are at most half the smaller one's height apart (the frame's digit height
+            # may be unknown: a small number over a big digit).
             halves = tall < 0.75 * typical and max(ay + ah, by + bh) - min(ay, by) <= 1.25 * typical
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
-                and -y_overlap <= 0.25 * min(tall, typical)
+                and -y_overlap <= 0.25 * min(tall, typical, 2 * small)
                 and (thin or halves or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
             )
             beside = (
@@ -1265,7 +1267,11 @@ def _attach_fragments(
             if not fragment or not _digit_like((gx, gy, gw, gh), g_area, wh, ww, cfg):
                 continue
             gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
-            if gap <= 0.2 * min(gh, typical) and (best < 0 or gap < best_gap):
+            # A piece that is not flat reaches only as far as its own height allows: with
+            # the frame's digit height unknown, a small number over a big digit is no
+            # piece of it.
+            reach = min(gh, typical) if sw >= 1.5 * sh else min(gh, typical, 2 * sh)
+            if gap <= 0.2 * reach and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
         if best < 0 or _has_hole(cv2, labels, groups[s], extents[s][0]):
             continue

@@ -137,6 +137,18 @@ def test_a_digit_broken_across_a_gap_in_its_line_is_one_digit():
     assert y <= 122 and y + h >= 177, found[-1]
 
 
+def test_a_small_number_over_a_big_digit_is_no_part_of_it():
+    # Too few digits to tell their usual height: "00" 40 px tall, 30 px over a digit
+    # four times as tall (a fifth of its height), are two digits and it a third.
+    page = np.full((480, 640), 220, np.uint8)
+    row_of_zeros(page, [250, 290], top=60)
+    cv2.ellipse(page, (300, 216), (55, 80), 0, 0, 360, 30, 9)
+    found = find_digit_boxes(page)
+    assert len(found) == 3, found
+    assert max(h for _, _, _, h in found[:2]) <= 48, found
+    assert found[2][1] >= 125, found
+
+
 def test_grey_bgr_and_bgra_frames_find_the_same_digits(mnist_test):
     frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
