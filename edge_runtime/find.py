@@ -1216,10 +1216,10 @@ def _group(
             # edge or a crease (dropped as one).
             thin = (a_thin and b_thin) or ((a_thin or b_thin) and small <= 0.75 * tall)
             # Two pieces, each well under the frame's digit height, that together make
-            # one: a 9's loop over its tail, a 4's arms over its stem. One over the other
-            # are at most half the smaller one's height apart (the frame's digit height
-            # may be unknown: a small number over a big digit).
+            # one: a 9's loop over its tail, a 4's arms over its stem.
             halves = tall < 0.75 * typical and max(ay + ah, by + bh) - min(ay, by) <= 1.25 * typical
+            # Pieces one over the other are at most half the smaller one's height apart:
+            # the frame's digit height may be unknown (a small number over a big digit).
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
                 and -y_overlap <= 0.25 * min(tall, typical, 2 * small)

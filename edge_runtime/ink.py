@@ -62,7 +62,7 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
     in one corner does not set the level for the page; never under FAINT, nor under
     NOISE times the paper's own texture (the frame's 80th percentile: the edges of a
     desk beyond the sheet fill a tenth of many frames), so grain and JPEG noise stay
-    paper.
+    paper. Solid blobs (binding holes) do not count as a tile's strongest ink.
     """
     cap = int(255 * min_contrast)
     h, w = contrast.shape
