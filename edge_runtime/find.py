@@ -1220,9 +1220,11 @@ def _group(
             halves = tall < 0.75 * typical and max(ay + ah, by + bh) - min(ay, by) <= 1.25 * typical
             # Pieces one over the other are at most half the smaller one's height apart:
             # the frame's digit height may be unknown (a small number over a big digit).
+            # Not so the dashes of an edge in a column, joined to be dropped as one.
+            apart = min(tall, typical) if a_thin and b_thin else min(tall, typical, 2 * small)
             stacked = (
                 x_overlap >= 0.5 * min(aw, bw)
-                and -y_overlap <= 0.25 * min(tall, typical, 2 * small)
+                and -y_overlap <= 0.25 * apart
                 and (thin or halves or ((y_overlap > 0 or small <= 0.6 * tall) and not rows))
             )
             beside = (
@@ -1269,8 +1271,9 @@ def _attach_fragments(
             gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
             # A piece that is not flat reaches only as far as its own height allows: with
             # the frame's digit height unknown, a small number over a big digit is no
-            # piece of it.
-            reach = min(gh, typical) if sw >= 1.5 * sh else min(gh, typical, 2 * sh)
+            # piece of it. Flat bars, and a dash beside a dash of the same edge, reach on.
+            dashes = sw < 0.4 * sh and gw < 0.4 * gh
+            reach = min(gh, typical) if sw >= 1.5 * sh or dashes else min(gh, typical, 2 * sh)
             if gap <= 0.2 * reach and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
         if best < 0 or _has_hole(cv2, labels, groups[s], extents[s][0]):

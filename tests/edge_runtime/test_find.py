@@ -149,6 +149,20 @@ def test_a_small_number_over_a_big_digit_is_no_part_of_it():
     assert found[2][1] >= 125, found
 
 
+def test_the_dashes_of_a_page_edge_are_no_digit_beside_a_lone_digit():
+    # Frame 57 of the sample clip: one 8, and the page's edge running down the frame
+    # in dashes. With too few digits to tell their height, the dashes still join up
+    # (and go as one edge): none of them is a 1.
+    clip = cv2.VideoCapture(str(REPO / "data" / "samples" / "digits_clip.avi"))
+    for _ in range(58):
+        ok, frame = clip.read()
+        assert ok
+    clip.release()
+    found = find_digit_boxes(frame)
+    assert len(found) == 1, found
+    assert iou(found[0], (318, 298, 63, 101)) > 0.8, found
+
+
 def test_grey_bgr_and_bgra_frames_find_the_same_digits(mnist_test):
     frame = frames(mnist_test, 1, seed=5, empty_fraction=0.0)[0].image
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
