@@ -231,15 +231,18 @@ def _tiny(keras: Any) -> Any:
             layers.ReLU(),
         ]
 
+    # The first conv sees the full 28x28 (a stride-2 one lost thin strokes: 95.3% of
+    # the thinned test set, int8), then pools; blocks 48 and 96 wide.
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE),
-            layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False),
+            layers.Conv2D(24, 3, padding="same", use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
-            *block(32),
             layers.MaxPooling2D(2),
-            *block(64),
+            *block(48),
+            layers.MaxPooling2D(2),
+            *block(96),
             layers.GlobalAveragePooling2D(),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
@@ -314,12 +317,12 @@ _TINY_RECIPE = Recipe(
     learning_rate=5e-3,
     augmentation=Augmentation(rotation_deg=8.0, shift_px=2.0, zoom=0.08),
 )
-# 4k parameters after a stride-2 first layer: thin strokes and rotations beyond what
-# the bigger nets need are seen more often, and for longer.
+# 8k parameters: thin strokes and rotations beyond what the bigger nets need are seen
+# more often, and for longer.
 _TINY_ROBUST_RECIPE = replace(
     _TINY_RECIPE,
     epochs=40,
-    augmentation=replace(ROBUST_AUGMENTATION, rotation_deg=15.0, stroke_prob=0.7, stroke_max=1.5),
+    augmentation=replace(ROBUST_AUGMENTATION, rotation_deg=15.0, stroke_prob=0.9, stroke_max=0.5),
 )
 _LARGE_RECIPE = Recipe(
     epochs=30,
@@ -341,7 +344,7 @@ ARCHITECTURES: dict[Arch, Architecture] = {
         ),
         Architecture(
             Arch.TINY,
-            "depthwise-separable convs + global pool for microcontrollers (~4k params)",
+            "conv + two depthwise-separable blocks + global pool: microcontrollers (~8k params)",
             _TINY_RECIPE,
             _tiny,
             _TINY_ROBUST_RECIPE,
