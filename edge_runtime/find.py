@@ -1260,12 +1260,13 @@ def _attach_fragments(
     merged_into: set[int] = set()
     for s in order:  # smallest first
         (sx, sy, sw, sh), s_area = extents[s]
+        flat = sw >= 1.5 * sh  # a bar (a 5's, a 7's) rather than a piece of a stroke
         best, best_gap = -1, 0.0
         for g in range(len(groups)):
             if g == s or g in merged_into:
                 continue
             (gx, gy, gw, gh), g_area = extents[g]
-            fragment = sh < 0.5 * gh and (sw >= 1.5 * sh or sh < 0.3 * gh)
+            fragment = sh < 0.5 * gh and (flat or sh < 0.3 * gh)
             if not fragment or not _digit_like((gx, gy, gw, gh), g_area, wh, ww, cfg):
                 continue
             gap = max(0, max(gx, sx) - min(gx + gw, sx + sw), max(gy, sy) - min(gy + gh, sy + sh))
@@ -1273,7 +1274,7 @@ def _attach_fragments(
             # the frame's digit height unknown, a small number over a big digit is no
             # piece of it. Flat bars, and a dash beside a dash of the same edge, reach on.
             dashes = sw < 0.4 * sh and gw < 0.4 * gh
-            reach = min(gh, typical) if sw >= 1.5 * sh or dashes else min(gh, typical, 2 * sh)
+            reach = min(gh, typical) if flat or dashes else min(gh, typical, 2 * sh)
             if gap <= 0.2 * reach and (best < 0 or gap < best_gap):
                 best, best_gap = g, gap
         if best < 0 or _has_hole(cv2, labels, groups[s], extents[s][0]):
