@@ -61,6 +61,11 @@ def micro_available() -> bool:
     return importlib.util.find_spec("tflite_micro") is not None
 
 
+#: The zoo's entries: every architecture, then the ensemble of trained models that
+#: ``edgecnn ensemble`` averages into one (``ensemble.keras``).
+ENSEMBLE = "ensemble"
+
+
 def keras_path(arch: str, models_dir: Path = ZOO_DIR) -> Path:
     """Where the trained float model of ``arch`` is kept (``<dir>/<arch>.keras``)."""
     return models_dir / f"{arch}.keras"
@@ -118,9 +123,13 @@ def measure_entry(
 
     source = keras_path(arch, models_dir)
     if not source.is_file():
+        how = (
+            "average trained models with `edgecnn ensemble A.keras B.keras... --out DIR`"
+            if arch == ENSEMBLE
+            else f"train one with `edgecnn train --arch {arch} --out DIR`"
+        )
         raise ModelFormatError(
-            f"{source}: no trained '{arch}' model; train one with "
-            f"`edgecnn train --arch {arch} --out DIR` and copy DIR/model.keras there"
+            f"{source}: no trained '{arch}' model; {how} and copy DIR/model.keras there"
         )
     result = run_export(
         ExportConfig(

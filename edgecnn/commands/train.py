@@ -214,3 +214,32 @@ def _evaluate_photos(config: PhotosConfig) -> None:
 
 def _show_progress(done: int, total: int, path: str) -> None:
     typer.echo(f"\r\033[K[{done}/{total}] {path}", err=True, nl=False)
+
+
+@app.command()
+def ensemble(
+    models: list[Path] = typer.Argument(
+        ..., metavar="MODEL.keras...", help="Two or more trained models to average."
+    ),
+    out: Path = typer.Option(
+        Path("artifacts/ensemble"),
+        help="Folder for model.keras, metrics.json and confusion_matrix.png.",
+    ),
+    data: Path | None = typer.Option(
+        None, help="Dataset whose test split to score (default: the bundled MNIST)."
+    ),
+) -> None:
+    """Average trained models into one model (the mean of their softmax outputs).
+
+    Export the result like any model: edgecnn export --model OUT/model.keras --int8.
+    """
+    from edgecnn.train.ensemble import make_ensemble
+
+    writable_dir(out, "--out")
+    result = make_ensemble(models, out, data, echo=typer.echo)
+    best = max(result.member_accuracies)
+    typer.echo(
+        f"ensemble of {len(models)}: test accuracy {result.report.accuracy:.2%} "
+        f"(error {result.report.error:.2%}; best member {best:.2%})"
+    )
+    typer.echo(f"wrote {', '.join(p.name for p in result.files)} to {out}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -13,10 +14,22 @@ from edgecnn.train.models import Arch
 app = typer.Typer()
 
 
+class ZooModel(str, Enum):
+    """The zoo's entries: the architectures, and the ensemble averaged from trained ones."""
+
+    SEED = Arch.SEED.value
+    TINY = Arch.TINY.value
+    LARGE = Arch.LARGE.value
+    ENSEMBLE = "ensemble"
+
+
 @app.command()
 def zoo(
-    arch: list[Arch] = typer.Option(
-        list(Arch), "--arch", help="Architectures to measure (repeat the option)."
+    arch: list[ZooModel] = typer.Option(
+        list(ZooModel),
+        "--arch",
+        help="Entries to measure (repeat the option): the architectures, and ensemble "
+        "(made by `edgecnn ensemble`).",
     ),
     models_dir: Path | None = typer.Option(
         None,

@@ -66,6 +66,23 @@ def test_zoo_without_a_trained_model_says_how_to_train_one(tmp_path: Path):
     assert "edgecnn train --arch large" in result.output
 
 
+def test_zoo_entries_are_every_architecture_then_the_ensemble():
+    from edgecnn.commands.zoo import ZooModel
+    from edgecnn.export.zoo import ENSEMBLE
+    from edgecnn.train.models import Arch
+
+    assert [m.value for m in ZooModel] == [a.value for a in Arch] + [ENSEMBLE]
+
+
+def test_zoo_without_an_ensemble_says_how_to_make_one(tmp_path: Path):
+    result = runner.invoke(
+        app,
+        ["zoo", "--arch", "ensemble", "--models-dir", str(tmp_path), "--out", str(tmp_path / "z")],
+    )
+    assert result.exit_code == 4
+    assert "edgecnn ensemble" in result.output
+
+
 def test_update_readme_needs_the_markers(tmp_path: Path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers here\n")
