@@ -14,8 +14,6 @@ training wrote, so the provenance travels with the model) and ``confusion_matrix
 
 from __future__ import annotations
 
-import shlex
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,7 @@ from edgecnn.train.evaluate import (
     summarize,
 )
 from edgecnn.train.models import INPUT_SHAPE, NUM_CLASSES
-from edgecnn.train.provenance import file_sha256, utc_now, versions
+from edgecnn.train.provenance import command_line, file_sha256, utc_now, versions
 
 #: What an ensemble is called (its Keras name and the zoo's entry).
 NAME = "ensemble"
@@ -87,17 +85,13 @@ def check_member(model: Any, what: str) -> None:
 
 
 def average_models(members: Sequence[Any], name: str = NAME) -> Any:
-    """One Keras model whose output is the mean of the members' softmax outputs.
-
-    Raises:
-        ModelFormatError: a member does not take (28, 28, 1) or does not give 10 classes.
-    """
+    """One Keras model whose output is the mean of the members' softmax outputs (each
+    already passed :func:`check_member`)."""
     import keras
 
     inputs = keras.Input(INPUT_SHAPE, name="image")
     outputs = []
     for index, member in enumerate(members):
-        check_member(member, f"member {index + 1} ({member.name})")
         # Two members of one architecture share a name, which one graph cannot hold.
         wrapped = keras.Model(
             member.inputs[0], member.outputs[0], name=f"m{index + 1}_{member.name}"
@@ -161,11 +155,7 @@ def make_ensemble(
         raise ModelFormatError("the averaged model does not give its members' mean")
     report = summarize(probabilities.argmax(axis=1), mnist.test_labels)
     metrics = {
-        "test_accuracy": report.accuracy,
-        "test_error": report.error,
-        "per_class_accuracy": report.to_dict()["per_class_accuracy"],
-        "confusion": report.confusion.tolist(),
-        "test_count": report.count,
+        **report.metrics(),
         "arch": NAME,
         "params": int(ensemble.count_params()),
         "members": described,
@@ -175,7 +165,7 @@ def make_ensemble(
         "data": {"source": mnist.source, "sha256": mnist.sha256},
         "versions": versions(),
         "created": utc_now(),
-        "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": command_line(),
     }
     title = f"{NAME} of {len(members)}: test accuracy {report.accuracy:.2%}"
     files = (

@@ -40,6 +40,17 @@ class EvalReport:
     confusion: np.ndarray
     count: int
 
+    def metrics(self) -> dict[str, Any]:
+        """The test figures a ``metrics.json`` starts with (``edgecnn train`` and
+        ``edgecnn ensemble`` write the same ones)."""
+        return {
+            "test_accuracy": self.accuracy,
+            "test_error": self.error,
+            "per_class_accuracy": self.to_dict()["per_class_accuracy"],
+            "confusion": self.confusion.tolist(),
+            "test_count": self.count,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (NaN per-class figures become ``null``)."""
         return {

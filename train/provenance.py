@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shlex
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +31,11 @@ def versions() -> dict[str, str]:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
+
+
+def command_line() -> str:
+    """The command this process runs, as a shell would take it back."""
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 def utc_now() -> str:

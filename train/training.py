@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from edgecnn.train.config import TrainConfig
 from edgecnn.train.evaluate import EvalReport, predict_keras, summarize
 from edgecnn.train.models import Recipe, Schedule
 from edgecnn.train.pipeline import make_train_dataset, split_train
-from edgecnn.train.provenance import utc_now, versions
+from edgecnn.train.provenance import command_line, utc_now, versions
 
 Echo = Callable[[str], None]
 
@@ -118,10 +117,6 @@ def _progress_callback(total_epochs: int, echo: Echo) -> Any:
             )
 
     return Progress()
-
-
-def _command_line() -> str:
-    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
@@ -252,11 +247,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         probabilities = predict_keras(model, mnist.test_images)
     report = summarize(probabilities.argmax(axis=1), mnist.test_labels)
     metrics = {
-        "test_accuracy": report.accuracy,
-        "test_error": report.error,
-        "per_class_accuracy": report.to_dict()["per_class_accuracy"],
-        "confusion": report.confusion.tolist(),
-        "test_count": report.count,
+        **report.metrics(),
         "val_accuracy": history.get("val_accuracy", [None])[-1],
         "arch": config.arch.value,
         "params": int(model.count_params()),
@@ -274,7 +265,7 @@ def train(config: TrainConfig, echo: Echo = print) -> TrainResult:
         "resumed_from_epoch": first_epoch,
         "versions": versions(),
         "created": utc_now(),
-        "command": _command_line(),
+        "command": command_line(),
     }
     files: tuple[Path, ...] = ()
     if not placement.chief:
