@@ -91,6 +91,8 @@ SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
 # one digit broken across a gap.
 STACKED = 0.75
+#: A hole that tells two digits side by side is this much of its line's height or more.
+HOLE = 0.15
 
 
 class Polarity(str, Enum):
@@ -365,7 +367,10 @@ def _options(
     if most <= 1:
         return opts, len(opts)
     ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
-    cuts = [touching.parts(ink, cand.box, c, line_height) for c in touching.cut_sets(ink, most)]
+    between = touching.between_holes(_holes(cv2, ink, min(h, line_height)))
+    cuts = [
+        touching.parts(ink, cand.box, c, line_height) for c in touching.cut_sets(ink, most, between)
+    ]
     straight_sets = [c for c in cuts if c]
     curved_sets: list[list[tuple[Box, U8]]] = []
     three = aspect >= THREE  # wide enough for three touching digits
@@ -1295,6 +1300,18 @@ def _has_hole(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Bo
     ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
     hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1]
     return hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
+
+
+def _holes(cv2: Any, ink: npt.NDArray[np.bool_], height: float) -> list[Box]:
+    """The boxes of the holes in a mask at least HOLE of ``height`` tall (a pinhole in
+    a thick stroke is none)."""
+    contours, hierarchy = cv2.findContours(
+        ink.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if hierarchy is None:
+        return []
+    boxes = [cv2.boundingRect(c) for c, h in zip(contours, hierarchy[0], strict=True) if h[3] >= 0]
+    return [b for b in boxes if b[2] >= 2 and b[3] >= max(2.0, HOLE * height)]
 
 
 def _extent(stats: npt.NDArray[np.int32], group: list[int]) -> tuple[Box, int]:

@@ -9,6 +9,7 @@ shrinks as the box gets wider than one digit can be.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations, pairwise
 
 import numpy as np
@@ -39,17 +40,19 @@ def most_parts(aspect: float) -> int:
     return 2 if aspect < 1.2 else (3 if aspect < 1.9 else 4)
 
 
-def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
+def cut_sets(ink: npt.NDArray[np.bool_], most: int, between: Sequence[int] = ()) -> list[list[int]]:
     """Ways to cut a box into 2..``most`` parts where digits touch.
 
     A cut goes through a column that crosses at most one stroke, and a short one
     (two touching digits share one join; a 0, a 5 or an 8 is crossed twice or more
     anywhere inside), at a valley of the column profile, with every part at least an
-    eighth of the box wide.
+    eighth of the box wide; or through a column of ``between``.
 
     Args:
         ink: the box's ink mask.
         most: the most parts.
+        between: columns that may be cut whatever crosses them: between two holes
+            side by side (:func:`between_holes`), where two 0s share a wall.
 
     Returns:
         Lists of cut columns, fewest cuts first.
@@ -74,6 +77,7 @@ def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
         )
     ]
     valleys = sorted(sorted(valleys, key=lambda c: profile[c])[:7])
+    valleys = sorted({*valleys, *(c for c in between if lo <= c < hi)})
     sets = []
     for k in range(2, most + 1):
         for cuts in combinations(valleys, k - 1):
@@ -81,6 +85,26 @@ def cut_sets(ink: npt.NDArray[np.bool_], most: int) -> list[list[int]]:
             if min(b - a for a, b in pairwise(edges)) >= 0.12 * w + 1:
                 sets.append(list(cuts))
     return sets
+
+
+def between_holes(holes: Sequence[Box]) -> list[int]:
+    """Columns between holes side by side: no digit has two holes beside each other (an
+    8's are stacked), so two 0s, or a 0 and a 6, share the ink between them.
+
+    Args:
+        holes: the boxes of the holes in a box's ink (background enclosed by ink).
+
+    Returns:
+        Per pair of neighbouring holes that overlap in height by half the lower one and
+        not at all in width, the column halfway between them.
+    """
+    out = []
+    ordered = sorted(holes)
+    for (ax, ay, aw, ah), (bx, by, _, bh) in pairwise(ordered):
+        overlap = min(ay + ah, by + bh) - max(ay, by)
+        if bx >= ax + aw and overlap >= 0.5 * min(ah, bh):
+            out.append((ax + aw + bx) // 2)
+    return out
 
 
 def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.int32]]:

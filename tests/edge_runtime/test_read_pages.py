@@ -18,7 +18,14 @@ cv2 = pytest.importorskip("cv2")
 from edge_runtime.find import find_digit_boxes, read_lines  # noqa: E402
 from edge_runtime.lines import group_lines, split_numbers  # noqa: E402
 from edge_runtime.page import find_sheet  # noqa: E402
-from edge_runtime.touching import choose, cut_sets, parts, path_cuts, path_parts  # noqa: E402
+from edge_runtime.touching import (  # noqa: E402
+    between_holes,
+    choose,
+    cut_sets,
+    parts,
+    path_cuts,
+    path_parts,
+)
 from tools.pages import (  # noqa: E402
     DigitSource,
     Ink,
@@ -154,6 +161,37 @@ def test_three_touching_digits_two_of_them_overlapping_are_cut_in_three():
     one, six, zero = (b for b, _ in three[0])
     assert one[0] + one[2] <= 20 and six[0] + six[2] <= 52 and zero[0] >= 48
     assert _cut_wide_parts(freed[0], box, line_height=80) == []  # no part wider than tall
+
+
+def _holes_of(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
+    from edge_runtime.find import _holes
+
+    return _holes(cv2, ink.astype(bool), ink.shape[0])
+
+
+def test_two_zeros_sharing_a_wall_are_cut_between_their_holes():
+    """Two small 0s written into each other: every column between them crosses two
+    strokes (their shared wall), so only the holes side by side tell where to cut."""
+    ink = np.zeros((30, 52), np.uint8)
+    cv2.ellipse(ink, (15, 15), (12, 12), 0, 0, 360, 1, 3)
+    cv2.ellipse(ink, (36, 15), (12, 12), 0, 0, 360, 1, 3)  # overlaps the first by 3 px
+    mask = ink.astype(bool)
+    assert not [c for c in cut_sets(mask, 2) if 20 <= c[0] <= 31]
+    between = between_holes(_holes_of(ink))
+    assert len(between) == 1 and 23 <= between[0] <= 28, between
+    cuts = [c for c in cut_sets(mask, 2, between) if c == between]
+    assert cuts and parts(mask, (0, 0, 52, 30), cuts[0], line_height=30) is not None
+
+
+def test_an_eight_and_a_zero_with_a_speck_give_no_cut_between_holes():
+    eight = np.zeros((48, 30), np.uint8)
+    cv2.circle(eight, (15, 12), 9, 1, 3)
+    cv2.circle(eight, (15, 34), 11, 1, 3)  # holes stacked, not side by side
+    assert len(_holes_of(eight)) == 2 and between_holes(_holes_of(eight)) == []
+    zero = np.zeros((40, 30), np.uint8)
+    cv2.ellipse(zero, (15, 20), (11, 17), 0, 0, 360, 1, 5)
+    zero[20, 5] = 0  # a pinhole in its thick left stroke
+    assert between_holes(_holes_of(zero)) == []
 
 
 def test_a_path_may_cross_a_join_half_again_as_thick_as_a_stroke():
