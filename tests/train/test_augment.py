@@ -27,6 +27,7 @@ DEFAULT_BATCHES_SHA256 = {
     Arch.TINY: "65f5b58e60bcc4d9a8a1221d91045ee639f416fa82d9eb84d0cd8dccb1e07bef",
     Arch.LARGE: "9d0b937fea087736f38c74e8e9cb3a551e70da7b929852ae8abf24692b37bbdd",
 }
+DEFAULT_BATCHES_SHA256[Arch.WIDE] = DEFAULT_BATCHES_SHA256[Arch.LARGE]  # large's recipe
 
 
 def _batches(mnist, recipe: Recipe, seed: int = 0, count: int = 1000, take: int = 3):

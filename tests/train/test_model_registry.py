@@ -72,6 +72,16 @@ def test_sizes_fit_their_purpose():
     )
 
 
+def test_wide_shrinks_by_strided_convs_not_pooling():
+    import keras
+
+    model = build_model("wide")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    strided = [conv for conv in convs if conv.strides == (2, 2)]
+    assert len(strided) == 2 and all(conv.kernel_size == (5, 5) for conv in strided)
+    assert not any(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+
+
 def test_same_seed_same_weights_other_seed_other_weights():
     first, again, other = (build_model("tiny", seed=s).get_weights()[0] for s in (3, 3, 4))
     np.testing.assert_array_equal(first, again)
@@ -87,7 +97,7 @@ def test_registry_describes_every_arch_with_a_recipe():
 
 
 def test_unknown_arch_is_a_value_error_naming_the_choices():
-    with pytest.raises(ValueError, match=r"huge.*seed, tiny, large"):
+    with pytest.raises(ValueError, match=r"huge.*seed, tiny, large, wide"):
         get_architecture("huge")
     with pytest.raises(ValueError):
         build_model("huge")

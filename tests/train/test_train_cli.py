@@ -26,8 +26,8 @@ def error_line(result) -> str:
 
 def test_arch_choices_are_the_registry():
     listed = invoke("train", "--help").output
-    assert "--arch <seed|tiny|large>" in listed
-    assert [a.value for a in Arch] == ["seed", "tiny", "large"]
+    assert "--arch <seed|tiny|large|wide>" in listed
+    assert [a.value for a in Arch] == ["seed", "tiny", "large", "wide"]
     assert set(ARCHITECTURES) == set(Arch)
 
 
