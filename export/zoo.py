@@ -71,6 +71,25 @@ def keras_path(arch: str, models_dir: Path = ZOO_DIR) -> Path:
     return models_dir / f"{arch}.keras"
 
 
+def require_model(arch: str, models_dir: Path) -> Path:
+    """``arch``'s trained float model in ``models_dir``.
+
+    Raises:
+        ModelFormatError: there is none; the message says how to make one.
+    """
+    source = keras_path(arch, models_dir)
+    if not source.is_file():
+        how = (
+            "average trained models with `edgecnn ensemble A.keras B.keras... --out DIR`"
+            if arch == ENSEMBLE
+            else f"train one with `edgecnn train --arch {arch} --out DIR`"
+        )
+        raise ModelFormatError(
+            f"{source}: no trained '{arch}' model; {how} and copy DIR/model.keras there"
+        )
+    return source
+
+
 def single_image_latency(tflite: Path, image: np.ndarray, runs: int = LATENCY_RUNS) -> float:
     """Median microseconds of ``DigitClassifier.predict`` on one 28x28 digit, one thread."""
     from edge_runtime import DigitClassifier
@@ -121,16 +140,7 @@ def measure_entry(
     from edgecnn.export.pipeline import run_export
     from edgecnn.train.evaluate import load_keras_model
 
-    source = keras_path(arch, models_dir)
-    if not source.is_file():
-        how = (
-            "average trained models with `edgecnn ensemble A.keras B.keras... --out DIR`"
-            if arch == ENSEMBLE
-            else f"train one with `edgecnn train --arch {arch} --out DIR`"
-        )
-        raise ModelFormatError(
-            f"{source}: no trained '{arch}' model; {how} and copy DIR/model.keras there"
-        )
+    source = require_model(arch, models_dir)
     result = run_export(
         ExportConfig(
             model=source,
@@ -230,9 +240,14 @@ def run_zoo(
 
     Returns:
         One :class:`ZooEntry` per architecture, in the order asked.
+
+    Raises:
+        ModelFormatError: one of them has no trained model (told before any is measured).
     """
     from edgecnn.train.data import load_mnist
 
+    for arch in archs:  # every model there before minutes of work, not after
+        require_model(arch, models_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_mnist(data_path)
     if not micro_available():

@@ -20,16 +20,19 @@ class ZooModel(str, Enum):
     SEED = Arch.SEED.value
     TINY = Arch.TINY.value
     LARGE = Arch.LARGE.value
+    WIDE = Arch.WIDE.value
     ENSEMBLE = "ensemble"
 
 
 @app.command()
 def zoo(
     arch: list[ZooModel] = typer.Option(
-        list(ZooModel),
+        [],
         "--arch",
         help="Entries to measure (repeat the option): the architectures, and ensemble "
-        "(made by `edgecnn ensemble`).",
+        "(made by `edgecnn ensemble`). Default: every architecture, and the ensemble "
+        "when there is one.",
+        show_default=False,
     ),
     models_dir: Path | None = typer.Option(
         None,
@@ -59,10 +62,15 @@ def zoo(
     writable_dir(out, "--out")
     if readme is not None:
         zoo_lib.check_readme(readme)  # before minutes of work, not after
+    models = models_dir or zoo_lib.ZOO_DIR
     archs = list(dict.fromkeys(a.value for a in arch))  # each once, in the order given
+    if not archs:
+        archs = [a.value for a in Arch]
+        if zoo_lib.keras_path(zoo_lib.ENSEMBLE, models).is_file():
+            archs.append(zoo_lib.ENSEMBLE)
     entries = zoo_lib.run_zoo(
         archs,
-        models_dir or zoo_lib.ZOO_DIR,
+        models,
         out,
         data,
         max_drop,

@@ -83,6 +83,38 @@ def test_zoo_without_an_ensemble_says_how_to_make_one(tmp_path: Path):
     assert "edgecnn ensemble" in result.output
 
 
+def test_zoo_by_default_measures_the_ensemble_only_when_there_is_one(tmp_path: Path, monkeypatch):
+    from edgecnn.export import zoo as zoo_lib
+
+    asked = []
+    monkeypatch.setattr(zoo_lib, "run_zoo", lambda archs, *a, **k: asked.append(archs) or [])
+    for name in ("seed", "tiny", "large", "wide"):
+        (tmp_path / f"{name}.keras").write_bytes(b"")
+    args = ["zoo", "--models-dir", str(tmp_path), "--out", str(tmp_path / "z")]
+    assert runner.invoke(app, args).exit_code == 0
+    (tmp_path / "ensemble.keras").write_bytes(b"")
+    assert runner.invoke(app, args).exit_code == 0
+    assert asked == [
+        ["seed", "tiny", "large", "wide"],
+        ["seed", "tiny", "large", "wide", "ensemble"],
+    ]
+
+
+def test_a_missing_model_is_told_before_any_is_measured(tmp_path: Path, monkeypatch):
+    import edgecnn.export.pipeline as pipeline
+
+    exported = []
+    monkeypatch.setattr(pipeline, "run_export", lambda *a, **k: exported.append(a))
+    (tmp_path / "seed.keras").write_bytes(b"")
+    result = runner.invoke(
+        app,
+        ["zoo", "--arch", "seed", "--arch", "tiny", "--models-dir", str(tmp_path),
+         "--out", str(tmp_path / "z")],
+    )  # fmt: skip
+    assert result.exit_code == 4 and "edgecnn train --arch tiny" in result.output
+    assert exported == []
+
+
 def test_update_readme_needs_the_markers(tmp_path: Path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers here\n")
