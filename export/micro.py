@@ -6,13 +6,22 @@ works is found by trying sizes (doubling, then bisecting): the interpreter fails
 allocate its tensors when the arena is too small. The model then runs in exactly
 that arena on a few hundred test images, and its predictions are compared with
 LiteRT's on the same images.
+
+The sizes are tried in a child process (``python -m edgecnn.export.micro MODEL``, one
+size per line on stdin, ``1`` or ``0`` back): for some models TFLM does not fail but
+crashes the process (SIGSEGV) when the arena is too small (seen with the strided 5x5
+convolutions of ``wide``: "All temp buffers must be freed" and then a segfault at 4 KiB).
+A crashed probe counts as "does not allocate" and the next size starts a new child.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -64,12 +73,75 @@ def _interpreter(runtime: Any, model: bytes, arena: int) -> Any | None:
         return None
 
 
-def smallest_arena(runtime: Any, model: bytes) -> int:
+class ArenaProbe:
+    """Whether a model allocates in an arena, asked of a child process that may crash.
+
+    Use as a context manager; :meth:`fits` answers one size, ``crashes`` counts the
+    sizes at which the child died instead of answering.
+    """
+
+    def __init__(self, tflite_path: str | Path) -> None:
+        self._path = str(tflite_path)
+        self._child: subprocess.Popen[str] | None = None
+        self.crashes = 0
+
+    def __enter__(self) -> ArenaProbe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        if self._child is None or self._child.poll() is not None:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "edgecnn.export.micro", self._path],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # TFLM's "Failed to resize buffer" lines
+                text=True,
+            )
+        assert self._child.stdin is not None and self._child.stdout is not None
+        return self._child.stdin, self._child.stdout
+
+    def fits(self, arena: int) -> bool:
+        """Whether the model allocates its tensors in ``arena`` bytes."""
+        stdin, stdout = self._pipes()
+        try:
+            stdin.write(f"{arena}\n")
+            stdin.flush()
+            answer = stdout.readline()
+        except BrokenPipeError:
+            answer = ""
+        if answer == "":  # the child died: TFLM crashed on a too-small arena
+            self.close()
+            self.crashes += 1
+            return False
+        return answer.strip() == "1"
+
+    def close(self) -> None:
+        """Stop the child, if one runs."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        if child.poll() is None:
+            assert child.stdin is not None
+            child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        for pipe in (child.stdin, child.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+
+
+def smallest_arena(fits: Callable[[int], bool]) -> int:
     """The smallest tensor arena (bytes, a multiple of 16) the model allocates in.
 
     Args:
-        runtime: the ``tflite_micro`` runtime module.
-        model: the ``.tflite`` bytes.
+        fits: whether the model allocates in a given number of bytes (an
+            :meth:`ArenaProbe.fits`); larger arenas are assumed to fit if a smaller does.
 
     Returns:
         The arena size.
@@ -79,7 +151,7 @@ def smallest_arena(runtime: Any, model: bytes) -> int:
             (an operator TFLM lacks, or a model far too large for a microcontroller).
     """
     high = ARENA_START
-    while _interpreter(runtime, model, high) is None:
+    while not fits(high):
         if high >= ARENA_LIMIT:
             raise EdgeCNNError(
                 f"TensorFlow Lite Micro cannot run the model even with a "
@@ -91,10 +163,10 @@ def smallest_arena(runtime: Any, model: bytes) -> int:
         middle = (low + high) // 2 // ARENA_STEP * ARENA_STEP
         if middle <= low:
             break
-        if _interpreter(runtime, model, middle) is None:
-            low = middle
-        else:
+        if fits(middle):
             high = middle
+        else:
+            low = middle
     return high
 
 
@@ -123,7 +195,8 @@ def check_micro(
 
     runtime = load_runtime()
     model = Path(tflite_path).read_bytes()
-    arena = smallest_arena(runtime, model)
+    with ArenaProbe(tflite_path) as probe:
+        arena = smallest_arena(probe.fits)
     interpreter = _interpreter(runtime, model, arena)
     if interpreter is None:  # allocation is deterministic; this would be a TFLM bug
         raise EdgeCNNError(f"TensorFlow Lite Micro could not allocate {arena:,} bytes twice")
@@ -145,3 +218,16 @@ def check_micro(
         labels[i] = int(np.asarray(interpreter.get_output(0)).reshape(-1).argmax())
     match = float(np.mean(labels == np.asarray(reference_labels[:n])))
     return MicroCheck(arena_bytes=arena, match_rate=match, samples=n)
+
+
+def _serve(tflite_path: str) -> None:
+    # The child of ArenaProbe: one arena size per line in, "1" (allocates) or "0" out.
+    runtime = load_runtime()
+    model = Path(tflite_path).read_bytes()
+    for line in sys.stdin:
+        fits = _interpreter(runtime, model, int(line)) is not None
+        print("1" if fits else "0", flush=True)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1])

@@ -91,7 +91,7 @@ def describe(path: Path) -> dict[str, Any]:
         "tensors": tensors,
         "ops": op_counts(model.summary),
         "info": info.to_json(),
-        "micro_arena_bytes": _arena(model.data),
+        "micro_arena_bytes": _arena(path),
         "frozen": frozen.to_json(),
     }
 
@@ -128,14 +128,16 @@ def _tensor(detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _arena(data: bytes) -> int | str:
+def _arena(path: Path) -> int | str:
     if importlib.util.find_spec("tflite_micro") is None:
         return "not measured: pip install 'edgecnn[micro]'"
     from edge_runtime.errors import EdgeCNNError
-    from edgecnn.export.micro import load_runtime, smallest_arena
+    from edgecnn.export.micro import ArenaProbe, load_runtime, smallest_arena
 
     try:
-        return smallest_arena(load_runtime(), data)
+        load_runtime()
+        with ArenaProbe(path) as probe:
+            return smallest_arena(probe.fits)
     except EdgeCNNError as exc:
         return f"TensorFlow Lite Micro cannot run it ({exc})"
 

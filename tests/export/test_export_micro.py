@@ -50,6 +50,17 @@ def test_check_micro_reports_the_arena_and_agrees_with_litert(model_dir, small_d
     assert micro._interpreter(runtime, model, arena - micro.ARENA_STEP) is None
 
 
+def test_smallest_arena_is_the_first_multiple_of_16_that_fits():
+    asked = []
+
+    def fits(arena: int) -> bool:
+        asked.append(arena)
+        return arena >= 12_345
+
+    assert micro.smallest_arena(fits) == 12_352
+    assert all(a % micro.ARENA_STEP == 0 for a in asked) and len(asked) < 20
+
+
 def _hide_tflite_micro(monkeypatch: pytest.MonkeyPatch) -> None:
     # None in sys.modules makes an import fail; submodules already imported count too.
     for name in [n for n in sys.modules if n.startswith("tflite_micro.")] + ["tflite_micro"]:
