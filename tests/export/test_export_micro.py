@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -59,6 +60,20 @@ def test_smallest_arena_is_the_first_multiple_of_16_that_fits():
 
     assert micro.smallest_arena(fits) == 12_352
     assert all(a % micro.ARENA_STEP == 0 for a in asked) and len(asked) < 20
+
+
+WIDE_INT8 = Path(__file__).resolve().parents[2] / "data" / "models" / "wide_int8.tflite"
+
+
+@needs_tflm
+def test_a_tflm_crash_on_a_small_arena_counts_as_too_small_not_as_our_crash():
+    # TFLM segfaults (instead of failing) when wide's model gets a 4 KiB arena.
+    with micro.ArenaProbe(WIDE_INT8) as probe:
+        assert probe.fits(4096) is False
+        assert probe.crashes == 1
+        assert probe.fits(256 * 1024) is True  # a new child answers the next size
+        arena = micro.smallest_arena(probe.fits)
+    assert 4096 < arena < 256 * 1024 and arena % micro.ARENA_STEP == 0
 
 
 def _hide_tflite_micro(monkeypatch: pytest.MonkeyPatch) -> None:
