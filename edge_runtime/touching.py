@@ -255,7 +255,9 @@ def choose(
         confidence: every crop's top probability.
         aspect: the box's width / its line's height.
         curved: options from this index on are cuts along a path (:func:`path_cuts`):
-            one wins only when every part is read surely and better than the rest.
+            one wins only when every part is read surely and better than the rest;
+            the best-read one, or else the best-read of those whose every part the
+            gate takes for a sure digit.
         gate: every crop's digit-gate score, and the gate's threshold. Where the gate
             takes the whole box for no digit (two digits touching often look like
             none), a cut whose parts are all gated as sure digits and read at
@@ -269,15 +271,21 @@ def choose(
     if len(options) == 1:
         return options[0]
     if curved is not None and curved < len(options):
-        best = curved + int(np.argmax(scores[curved:]))
-        ahead = curved == 0 or scores[best] > max(scores[:curved]) + MARGIN
-        sure = _read_surely(options[best], confidence)
-        if doubted and _gated_sure(options[best], gate):
-            # the whole, which the gate rejects, is no rival
-            ahead = ahead or scores[best] > max([0.0, *scores[1:curved]]) + MARGIN
-            sure = _read_surely(options[best], confidence, GATED_READ)
-        if ahead and sure:
-            return options[best]
+        # The best-read path cut, or failing that a lesser one whose every part the
+        # gate is sure of: three digits, two touching, give many paths, and the
+        # best-read may leave a bit of a neighbour that the next does not.
+        order = sorted(range(curved, len(options)), key=lambda k: -scores[k])
+        for best in order:
+            if best != order[0] and not _gated_sure(options[best], gate):
+                continue
+            ahead = curved == 0 or scores[best] > max(scores[:curved]) + MARGIN
+            sure = _read_surely(options[best], confidence)
+            if doubted and _gated_sure(options[best], gate):
+                # the whole, which the gate rejects, is no rival
+                ahead = ahead or scores[best] > max([0.0, *scores[1:curved]]) + MARGIN
+                sure = _read_surely(options[best], confidence, GATED_READ)
+            if ahead and sure:
+                return options[best]
         options, scores = options[:curved], scores[:curved]
         if not options:
             return []

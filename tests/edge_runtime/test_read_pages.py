@@ -245,6 +245,22 @@ def test_a_sure_cut_wins_where_the_gate_takes_the_whole_box_for_no_digit():
         assert choose([whole, unsure], confidence, 0.9, curved, no_digit) == whole
 
 
+def test_a_lesser_path_cut_wins_where_the_best_read_one_leaves_a_bit_the_gate_rejects():
+    """ "663", the 6s touching, the gate says the whole is no digit. The best-read path
+    cut is 6 (with a bit of the next 6) and 3, the 6 not a digit to the gate; the next
+    is 6, 6, 3, each a sure digit to it: that one is read, not nothing. A lesser cut
+    with a part the gate doubts never wins."""
+    # whole, then parts: 6+bit, 3; 6, 6, 3; 6, 4-ish, 3
+    confidence = np.array([0.8, 0.81, 0.97, 0.85, 0.79, 0.97, 0.59, 0.91], np.float32)
+    gate = (np.array([0.0, 0.01, 1.0, 0.93, 0.99, 1.0, 0.13, 0.9], np.float32), 0.05)
+    whole = [(0, (0, 0, 60, 30))]
+    best_read = [(1, (0, 0, 40, 30)), (2, (40, 0, 20, 30))]
+    each_sure = [(3, (0, 0, 15, 30)), (4, (15, 0, 25, 30)), (5, (40, 0, 20, 30))]
+    doubted = [(3, (0, 0, 15, 30)), (6, (15, 0, 25, 30)), (7, (40, 0, 20, 30))]
+    assert choose([whole, best_read, each_sure], confidence, 2.0, 1, gate) == each_sure
+    assert choose([whole, best_read, doubted], confidence, 2.0, 1, gate) == whole
+
+
 # -- a sheet on a desk ----------------------------------------------------------------------
 
 
