@@ -251,15 +251,39 @@ def _tiny(keras: Any) -> Any:
     )
 
 
+def _conv_bn(layers: Any, filters: int, size: int = 3, strides: int = 1) -> list[Any]:
+    # conv without bias (batch norm has one), batch norm, ReLU; a strided conv pads
+    # "same" so that it halves the map as a 2x2 pooling would
+    return [
+        layers.Conv2D(
+            filters,
+            size,
+            strides=strides,
+            padding="same" if strides > 1 else "valid",
+            use_bias=False,
+        ),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+    ]
+
+
+def _dense_head(layers: Any, units: int) -> list[Any]:
+    # flatten, a dense layer with batch norm and dropout, the softmax
+    return [
+        layers.Flatten(),
+        layers.Dense(units, use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.Dropout(0.3),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ]
+
+
 def _large(keras: Any) -> Any:
     layers = keras.layers
 
     def conv(filters: int) -> list[Any]:
-        return [
-            layers.Conv2D(filters, 3, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-        ]
+        return _conv_bn(layers, filters)
 
     return keras.Sequential(
         [
@@ -272,12 +296,7 @@ def _large(keras: Any) -> Any:
             *conv(64),
             layers.MaxPooling2D(2),
             layers.Dropout(0.1),
-            layers.Flatten(),
-            layers.Dense(256, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Dropout(0.3),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            *_dense_head(layers, 256),
         ],
         name="large",
     )
@@ -289,17 +308,7 @@ def _wide(keras: Any) -> Any:
     layers = keras.layers
 
     def conv(filters: int, size: int = 3, strides: int = 1) -> list[Any]:
-        return [
-            layers.Conv2D(
-                filters,
-                size,
-                strides=strides,
-                padding="same" if strides > 1 else "valid",
-                use_bias=False,
-            ),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-        ]
+        return _conv_bn(layers, filters, size, strides)
 
     return keras.Sequential(
         [
@@ -312,12 +321,7 @@ def _wide(keras: Any) -> Any:
             *conv(64),
             *conv(64, 5, 2),
             layers.Dropout(0.3),
-            layers.Flatten(),
-            layers.Dense(128, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Dropout(0.3),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            *_dense_head(layers, 128),
         ],
         name="wide",
     )
