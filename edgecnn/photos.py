@@ -5,7 +5,7 @@ README): ``items[]`` with ``path``, ``kind`` and the truth (``label``, ``digits`
 ``rows[].digits`` with ``y_range``, or ``row_digits``). The scoring is that of
 ``../shared/tools/score_real_photos.py``, figure for figure:
 
-- A multi-digit photo goes through ``read_digits``. With ``rows``, each reading joins
+- A multi-digit photo goes through ``read_lines``. With ``rows``, each reading joins
   the first row whose ``y_range`` holds its box centre, a row's readings are sorted
   left to right and aligned with its truth by edit distance (:func:`align`); a
   confident reading in no row is a false digit. Without rows it is one line.
@@ -133,11 +133,11 @@ class PhotoScore:
         rejected: rejected readings (in a row, or on a line; not counted for a bag).
         rows_exact: rows read exactly (0 for a bag).
         rows_total: rows scored (0 for a bag).
-        readings: every reading, in ``read_digits`` order.
+        readings: every reading, in ``read_lines`` order (lines top to bottom).
         row_of: per reading, the index of its row (None: in no row).
         size: (width, height) of the photo.
         decode_ms: time to decode the file.
-        read_ms: time of ``read_digits`` on it.
+        read_ms: time of ``read_lines`` on it.
     """
 
     path: str
@@ -192,6 +192,7 @@ def score_photo(
     size: tuple[int, int] = (0, 0),
     decode_ms: float = 0.0,
     read_ms: float = 0.0,
+    line_of: Sequence[int] | None = None,
 ) -> PhotoScore:
     """Score the readings of one multi-digit photo against its truth.
 
@@ -201,6 +202,9 @@ def score_photo(
         size: (width, height) of the photo, for the record.
         decode_ms: time spent decoding it, for the record.
         read_ms: time spent reading it, for the record.
+        line_of: per reading, the line ``read_lines`` put it in. A bag's read text
+            shows those lines (its score does not depend on them); without them, one
+            line left to right.
 
     Returns:
         The score.
@@ -214,7 +218,12 @@ def score_photo(
         want = Counter(truth)
         right = sum(min(read[d], want[d]) for d in want)
         false = sum(read.values()) - right
-        lines = [sorted(range(len(readings)), key=lambda k: _centre(readings[k])[0])]
+        if line_of is not None and len(line_of) == len(readings):
+            lines = [
+                [k for k in range(len(readings)) if line_of[k] == n] for n in sorted(set(line_of))
+            ]
+        else:
+            lines = [sorted(range(len(readings)), key=lambda k: _centre(readings[k])[0])]
         truth_text = " ".join(item.row_digits)
     else:
         rows = item.rows or ((item.digits, None),)
@@ -463,11 +472,13 @@ def evaluate_photos(
             start = time.perf_counter()
             image = decode(item)
             decoded = time.perf_counter()
-            readings = classifier.read_digits(image)
+            found = classifier.read_lines(image)
             read = time.perf_counter()
+            readings = [r for line in found for r in line.readings]
+            line_of = [n for n, line in enumerate(found) for _ in line.readings]
             size = (image.shape[1], image.shape[0])
             score = score_photo(
-                item, readings, size, (decoded - start) * 1e3, (read - decoded) * 1e3
+                item, readings, size, (decoded - start) * 1e3, (read - decoded) * 1e3, line_of
             )
             photos.append(score)
             if on_photo is not None:
@@ -493,7 +504,7 @@ def evaluate_photos(
 
 def report_lines(result: Totals) -> list[str]:
     """Per photo a line of figures, its truth and what was read; then the totals and the
-    read time. Time is ``read_digits`` alone: decoding the file is not counted."""
+    read time. Time is ``read_lines`` alone: decoding the file is not counted."""
     lines = [
         f"{'photo':48} {'size':>9} {'digits':>6} {'right':>5} {'false':>5} {'rej':>4} "
         f"{'rows':>5} {'read ms':>8}"

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from edge_runtime.errors import DatasetError
-from edge_runtime.results import DigitReading, Prediction
+from edge_runtime.results import DigitLine, DigitReading, Prediction
 from edgecnn.cli import app
 from edgecnn.manifest import Item, Scoring, load_manifest
 from edgecnn.photos import align, score_photo
@@ -155,6 +155,15 @@ def test_score_photo_a_bag_counts_digits_with_their_multiplicity():
     readings.append(reading(2, 70, 70, rejected=True))
     score = score_photo(item, readings)
     assert (score.right, score.false, score.rejected, score.rows_total) == (3, 1, 0, 0)
+    assert score.read == "4111?"  # no lines given: one line, left to right
+
+
+def test_score_photo_a_bag_shows_the_lines_it_was_read_in_without_scoring_them():
+    item = Item("b.jpg", Path("b.jpg"), "multi_digit_photo", digits="1124", row_digits=("11", "24"))
+    readings = [reading(1, 10, 10), reading(1, 50, 12), reading(2, 5, 60), reading(4, 45, 58)]
+    lined = score_photo(item, readings, line_of=[0, 0, 1, 1])
+    assert lined.read == "11 24"
+    assert (lined.right, lined.false) == (score_photo(item, readings).right, 0)
 
 
 # --- the command, with a stand-in classifier whose readings are known -------------------
@@ -183,6 +192,12 @@ class FakeClassifier:
 
     def read_digits(self, image, min_confidence=0.7):
         return self.READINGS[image.shape[:2]]
+
+    def read_lines(self, image, min_confidence=0.7):
+        rows: dict[int, list[DigitReading]] = {}
+        for r in self.read_digits(image):
+            rows.setdefault(r.box[1], []).append(r)
+        return [DigitLine(tuple(rows[y]), (tuple(rows[y]),)) for y in sorted(rows)]
 
     def predict(self, image):
         return Prediction(3, 0.9, np.zeros(10, np.float32))
@@ -234,7 +249,8 @@ def test_json_output_has_the_documented_schema(fake):
     assert photo["path"] == "alankrantas_test.jpg"
     assert (photo["width"], photo["height"], photo["scoring"]) == (640, 480, "rows")
     assert set(photo["readings"][0]) == {"digit", "confidence", "box", "rejected", "row"}
-    assert [r["row"] for r in photo["readings"]][-1] is None
+    above = [r["row"] for r in photo["readings"] if r["box"][1] < 100]  # the 8 above both rows
+    assert above == [None]
     assert record["read_ms"]["max"] >= record["read_ms"]["median"] >= 0
 
 
