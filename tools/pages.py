@@ -159,6 +159,9 @@ class PageOptions:
         slant: largest shear of a digit (0.3 is a strong italic).
         letters: words written beside the digits (not in the truth).
         touching: some neighbouring digits overlap by a few px.
+        long_tails: most 7s and 9s have a tail reaching below their line, to 1.4-2.2
+            times a digit's height and above the next line (``ROWS`` only: close rows
+            leave no room for one).
         holes: binding holes along one sheet edge.
         uneven_light, hot_spot, shadow, dim: lighting.
         blur: camera blur sigma in px; noise: sensor noise sigma in 8-bit levels.
@@ -181,6 +184,7 @@ class PageOptions:
     slant: float = 0.0
     letters: bool = False
     touching: bool = False
+    long_tails: bool = False
     holes: bool = False
     uneven_light: bool = False
     hot_spot: bool = False
@@ -232,6 +236,8 @@ class PageOptions:
         high = int(min(high, 0.8 * height / (1.4 * (1 if mixed else rows)) + 1))
         low = min(low, high)
         sheet = _pick(rng, list(Sheet), (0.45, 0.25, 0.3))
+        # Drawn apart from ``rng`` so that adding the choice left every other page as it was.
+        tails = np.random.Generator(rng.bit_generator.jumped())
         return cls(
             width=width,
             height=height,
@@ -257,6 +263,7 @@ class PageOptions:
             blur=float(rng.uniform(0, 1.4)) * math.sqrt(width / 640),
             noise=float(rng.uniform(1, 5)),
             jpeg_quality=int(rng.integers(55, 96)),
+            long_tails=layout is Layout.ROWS and bool(tails.random() < 0.3),
         )
 
 
@@ -522,6 +529,8 @@ def _layout(
     thick = o.stroke
     rows: list[list[_Mark]] = []
     column_x = left + rng.uniform(0, 0.5) * usable_w
+    # Tails are drawn apart from ``rng``: a page without them is the page it always was.
+    tails = np.random.Generator(rng.bit_generator.jumped()) if o.long_tails else None
     for h in heights:
         baseline = y + h
         y += h * pitch
@@ -544,7 +553,13 @@ def _layout(
                 m = _word_patch(rng, WORDS[int(rng.integers(len(WORDS)))], h, thick, slant)
             else:
                 label, img = source.draw(rng)
-                m = _digit_patch(img, label, h * rng.uniform(0.92, 1.08), thick, slant, rng)
+                size = h * rng.uniform(0.92, 1.08)
+                tail = 1.0
+                if tails is not None and label in (7, 9) and tails.random() < 0.7:
+                    # ending above the next line's digits (a tail into them is a touch)
+                    tail = float(tails.uniform(1.4, max(1.4, min(2.2, pitch - 0.2))))
+                    img = _long_tail(img, label, tail)
+                m = _digit_patch(img, label, size * tail, thick, slant, rng)
             gap = 0.0
             if marks:
                 if word or new_number or marks[-1].label is None:
@@ -560,6 +575,8 @@ def _layout(
             m.x = round(x - bx)
             base = baseline + tilt * (x - start_x) + rng.normal(0, 0.035 * h)
             m.y = round(base - (by + bh))
+            if not word and tail > 1:  # its top in the line, its tail below it
+                m.y += round(bh - bh / tail)
             m.y = int(np.clip(m.y, -by, sh - by - bh))  # keep the ink on the sheet
             m.starts_number = new_number and not word
             marks.append(m)
@@ -623,6 +640,18 @@ def _digit_patch(
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
         alpha = (cv2.dilate if stroke > 0 else cv2.erode)(alpha, kernel)
     return _Mark(alpha.astype(np.float32), _ink_box(alpha), label)
+
+
+def _long_tail(img: np.ndarray, label: int, tail: float) -> np.ndarray:
+    """A 7 or a 9 with its lower part stretched, so that the whole is ``tail`` times as
+    tall and its head (a 7's bar, a 9's loop) is as it was: the long tail many people
+    write, reaching below the line."""
+    rows = np.flatnonzero(img.max(axis=1) > 40)
+    y0, y1 = int(rows[0]), int(rows[-1]) + 1
+    split = y0 + round((0.4 if label == 7 else 0.55) * (y1 - y0))
+    grow = (tail * (y1 - y0) - (split - y0)) / (y1 - split)
+    lower = cv2.resize(img[split:], (img.shape[1], round((img.shape[0] - split) * grow)))
+    return np.vstack([img[:split], lower])
 
 
 def _word_patch(
@@ -1004,11 +1033,18 @@ def _describe(
         out.append("letters beside digits")
     if o.touching:
         out.append("touching pairs")
+    if any(m.ink[3] > 1.3 * h for r in rows for m in r for h in [_row_height(r)]):
+        out.append("long-tailed 7s and 9s")
     if o.blur > 0.25:
         out.append(f"blur {o.blur:.1f} px")
     if o.jpeg_quality is not None:
         out.append(f"JPEG q{o.jpeg_quality}")
     return out
+
+
+def _row_height(row: list[_Mark]) -> float:
+    """The median ink height of a row's digits."""
+    return float(np.median([m.ink[3] for m in row if m.label is not None] or [0]))
 
 
 def _centre_span(boxes: tuple[Box, ...] | list[Box]) -> tuple[float, float]:
