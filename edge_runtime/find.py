@@ -91,6 +91,16 @@ SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
 # one digit broken across a gap.
 STACKED = 0.75
+# Two digits of two close lines touching one over the other: a box this many typical
+# digit heights tall or more, cut where one line ends and the next begins when each part
+# has this many digits beside it (sharing this share of its rows) that are apart from the
+# other part (sharing less than this), the lines' middles this many heights apart, and
+# each part a digit's height (this range of the typical).
+STACK_TALL = 1.6
+STACK_NEIGHBOURS = 2
+STACK_BESIDE, STACK_APART = 0.6, 0.3
+STACK_PITCH = 0.8
+STACK_PART = (0.45, 1.4)
 #: A hole that tells two digits side by side is this much of its line's height or more.
 HOLE = 0.15
 
@@ -182,6 +192,7 @@ class _Candidate:
     box: Box  # at the working scale
     ids: tuple[int, ...]  # its components in the label image
     stroke: float  # its widest stroke, px
+    mask: U8 | None = None  # its ink over its box, when not all of its components' (a split)
 
 
 @dataclass
@@ -359,7 +370,7 @@ def _options(
     path. ``aspect``: the candidate's width / its line's height."""
     x, y, w, h = cand.box
     opts: list[touching.Option] = []
-    crop = _crop(cv2, found, cand, None, cand.box, cfg.margin)
+    crop = _crop(cv2, found, cand, cand.mask, cand.box, cfg.margin)
     whole = _queue(cv2, crops, squash, crop, h, line_height)
     if whole is not None:
         opts.append([(whole, cand.box)])
@@ -926,6 +937,7 @@ def _analyse(
             found = found if completed is None else completed
     candidates = _drop_dashed_edges(found.candidates)
     labels, small_marks = found.labels, found.small_marks
+    candidates = _split_across_lines(candidates, labels)
     kept: list[_Candidate] = []
     kept_lines: list[list[int]] = []
     for line in group_lines([c.box for c in candidates]):
@@ -947,6 +959,143 @@ def _analyse(
     return _Found(
         kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, small_boxes
     )
+
+
+def _split_across_lines(
+    candidates: list[_Candidate], labels: npt.NDArray[np.int32]
+) -> list[_Candidate]:
+    """Candidates with each pair of digits of two close lines, touching one over the
+    other, cut apart where one line ends and the next begins.
+
+    Such a pair is one box about two lines tall: read whole it is no digit, and grouped
+    by boxes it joins its two lines into one. Its upper part stands beside digits of one
+    line, its lower part beside digits of the next (STACK_* above). A long-tailed 7 or 9
+    is not cut: its tail hangs between the lines, or beside digits of its own line, and
+    a small mark or a broken-off tail beside it is no line.
+    """
+    if len(candidates) < 3:
+        return candidates
+    boxes = [c.box for c in candidates]
+    typical = float(median([b[3] for b in boxes]))
+    out: list[_Candidate] = []
+    for i, cand in enumerate(candidates):
+        x, y, w, h = cand.box
+        if h < STACK_TALL * typical:
+            out.append(cand)
+            continue
+        ink = _members(labels[y : y + h, x : x + w], cand.ids)
+        if cand.mask is not None:
+            ink &= cand.mask > 0
+        count = ink.sum(axis=1)
+        lo, hi = round(0.3 * h), round(0.7 * h)
+        if hi <= lo:
+            out.append(cand)
+            continue
+
+        def beside(box: Box, other: Box, _i: int = i) -> list[Box]:
+            """The digits in the line of ``box``: beside it, and not beside ``other``
+            (a long-tailed digit of the same line is beside both)."""
+            return [
+                o
+                for j, o in enumerate(boxes)
+                if j != _i
+                and STACK_PART[0] * typical <= o[3] < STACK_TALL * typical
+                and _shared(box, o) >= STACK_BESIDE * min(box[3], o[3])
+                and _shared(other, o) < STACK_APART * min(other[3], o[3])
+            ]
+
+        # First where the pair is narrowest; then, told by the digits beside each part,
+        # where one line ends and the next begins.
+        parts = _halves(ink, x, y, _least_row(count, lo, hi, h / 2))
+        if parts is None:
+            out.append(cand)
+            continue
+        above, below = beside(parts[0][0], parts[1][0]), beside(parts[1][0], parts[0][0])
+        if above and below:
+            end = float(median([o[1] + o[3] for o in above])) - y
+            start = float(median([o[1] for o in below])) - y
+            first = max(round(min(end, start) - 0.1 * typical), round(0.2 * h))
+            last = min(round(max(end, start) + 0.1 * typical), round(0.8 * h))
+            if last > first:
+                path = _row_path(ink, first, last)
+                parts = _halves(ink, x, y, path) or parts
+                above = beside(parts[0][0], parts[1][0])
+                below = beside(parts[1][0], parts[0][0])
+        # two lines, a digit's height apart or more: not one line's uneven baseline
+        apart = (
+            min(len(above), len(below)) >= STACK_NEIGHBOURS
+            and float(median([o[1] + o[3] / 2 for o in below]))
+            - float(median([o[1] + o[3] / 2 for o in above]))
+            >= STACK_PITCH * typical
+        )
+        if not (
+            apart
+            and all(STACK_PART[0] * typical <= p[3] <= STACK_PART[1] * typical for p, _ in parts)
+        ):
+            out.append(cand)
+            continue
+        for part_box, (r0, r1, c0, c1) in parts:
+            mask = ink[r0:r1, c0:c1].astype(np.uint8)
+            out.append(_Candidate(part_box, cand.ids, cand.stroke, mask))
+    return out
+
+
+def _shared(a: Box, b: Box) -> int:
+    """How many rows two boxes share."""
+    return min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+
+
+def _least_row(count: npt.NDArray[np.int64], lo: int, hi: int, centre: float) -> int:
+    """The row in [lo, hi) holding the least ink, the one nearest ``centre`` of ties."""
+    band = count[lo:hi]
+    least = np.flatnonzero(band == band.min()) + lo
+    return int(least[np.argmin(np.abs(least - centre))])
+
+
+def _halves(
+    ink: npt.NDArray[np.bool_], x: int, y: int, cut: int | npt.NDArray[np.int64]
+) -> list[tuple[Box, tuple[int, int, int, int]]] | None:
+    """The ink above and below ``cut`` (a row, or a row per column): per part its box in
+    the image and its rows and columns in ``ink``; None when either is empty."""
+    above = np.arange(ink.shape[0])[:, None] < np.broadcast_to(cut, (ink.shape[1],))[None, :]
+    out = []
+    for side in (above, ~above):
+        part = ink & side
+        rows, cols = np.nonzero(part.any(axis=1))[0], np.nonzero(part.any(axis=0))[0]
+        if len(rows) == 0:
+            return None
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        out.append(((x + c0, y + r0, c1 - c0, r1 - r0), (r0, r1, c0, c1)))
+    return out
+
+
+def _row_path(ink: npt.NDArray[np.bool_], first: int, last: int) -> npt.NDArray[np.int64]:
+    """A path left to right between rows ``first`` and ``last`` crossing the least ink,
+    its row per column: two digits that overlap where they touch leave no empty row,
+    and a path goes around the one's lowest curve and the other's bar. A step of a row
+    up or down costs a twentieth of an ink pixel."""
+    cost = ink[first:last].T.astype(np.float32)  # (columns, rows of the band)
+    total = cost[0].copy()
+    came = np.zeros(cost.shape, np.int8)
+    big = np.float32(1e9)
+    rows = np.arange(cost.shape[1])
+    for c in range(1, len(cost)):
+        options = np.stack(
+            [
+                np.concatenate([[big], total[:-1]]) + 0.05,
+                total,
+                np.concatenate([total[1:], [big]]) + 0.05,
+            ]
+        )
+        pick = np.argmin(options, axis=0)
+        total = options[pick, rows] + cost[c]
+        came[c] = pick.astype(np.int8) - 1
+    path = np.empty(len(cost), np.int64)
+    r = int(np.argmin(np.abs(rows - len(rows) / 2) * 1e-3 + total))
+    for c in range(len(cost) - 1, -1, -1):
+        path[c] = first + r
+        r += int(came[c, r])
+    return path
 
 
 def _join_stacked(candidates: list[_Candidate], line: list[int], height: float) -> list[int]:

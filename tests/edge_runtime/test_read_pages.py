@@ -33,6 +33,7 @@ from tools.pages import (  # noqa: E402
     PageOptions,
     Paper,
     Sheet,
+    _long_tail,
     page_rng,
     render_page,
 )
@@ -613,6 +614,70 @@ def test_close_rows_are_read_as_rows_not_merged_into_one_box(classifier, source)
         total += len("".join(truth))
     assert shaped >= 5, f"{shaped} of 6 pages read as their rows"
     assert wrong <= 0.1 * total, f"{wrong} digits of {total} wrong"  # 4 with one merge
+
+
+_INK = (120.0, 40.0, 30.0)
+
+
+def _ink_of(source: DigitSource, digit: int, tail: float = 1.0) -> np.ndarray:
+    """An MNIST training digit (one of the full 20 px height) at 3x, cut to its ink; a 7
+    or a 9 ``tail`` times as tall with its tail drawn out (:func:`tools.pages._long_tail`)."""
+    img = next(
+        source.images[i]
+        for i in source.by_label[digit][1:]
+        if np.ptp(np.nonzero(source.images[i] > 40)[0]) >= 19
+    )
+    if tail > 1:
+        img = _long_tail(img, digit, tail)
+    big = cv2.resize(img, (84, 3 * img.shape[0]), interpolation=cv2.INTER_CUBIC)
+    ys, xs = np.nonzero(big > 60)
+    return big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _paste(canvas: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
+    region = canvas[y : y + patch.shape[0], x : x + patch.shape[1]]
+    ink = (patch.astype(np.float32) / 255)[..., None]
+    region[:] = (region * (1 - ink) + np.array(_INK, np.float32) * ink).astype(np.uint8)
+
+
+def _two_close_lines(source: DigitSource, top: str, bottom: str, touch: str) -> np.ndarray:
+    """Two lines of blue digits; in each column marked 1 in ``touch`` the upper digit
+    runs into the one under it (a pen stroke from its lowest ink to the other's top)."""
+    canvas = np.full((200, 60 + 80 * len(top), 3), 235, np.uint8)
+    for k, (a, b, t) in enumerate(zip(top, bottom, touch, strict=True)):
+        pa, pb = _ink_of(source, int(a)), _ink_of(source, int(b))
+        x = 30 + 80 * k
+        _paste(canvas, pa, x, 20)
+        y = 20 + pa.shape[0] + (-3 if t == "1" else 6)
+        _paste(canvas, pb, x, y)
+        if t == "1":
+            xa = x + int(np.flatnonzero(pa[-1] > 60).mean())
+            xb = x + int(np.flatnonzero(pb[0] > 60).mean())
+            cv2.line(canvas, (xa, 20 + pa.shape[0] - 3), (xb, y + 3), _INK, 3)
+    return canvas
+
+
+def test_digits_of_two_close_lines_touching_one_over_the_other_are_cut_apart(classifier, source):
+    """Read whole, a 3 run into the 7 under it is no digit, and boxes two lines tall
+    swallow the lower line's digits (without the cut: "38520?" and "168")."""
+    image = _two_close_lines(source, "385209", "714683", "101001")
+    read = _read_text(classifier, image)
+    assert len(read) == 2, read
+    assert _edit_distance(read[0], "385209") + _edit_distance(read[1], "714683") <= 2, read
+    apart = _read_text(classifier, _two_close_lines(source, "385209", "714683", "000000"))
+    assert apart == ["385209", "714683"]
+
+
+def test_a_long_tailed_seven_above_the_next_line_is_not_cut(classifier, source):
+    """Its tail hangs between the lines, beside no digit of either: one 7."""
+    canvas = np.full((300, 500, 3), 235, np.uint8)
+    for k, d in enumerate("3852"):
+        _paste(canvas, _ink_of(source, int(d)), 30 + 80 * k, 20)
+    seven = _ink_of(source, 7, tail=1.8)
+    _paste(canvas, seven, 30 + 80 * 4, 20)
+    for k, d in enumerate("14683"):
+        _paste(canvas, _ink_of(source, int(d)), 30 + 80 * k, 20 + 62 + 70)
+    assert _read_text(classifier, canvas) == ["38527", "14683"]
 
 
 def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, source):
