@@ -91,6 +91,9 @@ SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
 # one digit broken across a gap.
 STACKED = 0.75
+# A mark wider than this share of the frame is no digit nor a piece of one (a shadow's
+# edge across the page): a digit held close to a camera fills up to about three quarters.
+WIDEST = 0.8
 # Two digits of two close lines touching one over the other: a box this many typical
 # digit heights tall or more, cut where one line ends and the next begins when each part
 # has this many digits beside it (sharing this share of its rows) that are apart from the
@@ -1326,7 +1329,7 @@ def _group(
         for i in range(1, n)
         if stats[i, 4] >= 6
         and stats[i, 3] <= cfg.max_height * wh
-        and stats[i, 2] <= 0.6 * ww
+        and stats[i, 2] <= WIDEST * ww
         and inside[i]
     ]
     boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in ids}

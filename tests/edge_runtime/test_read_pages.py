@@ -700,6 +700,16 @@ def test_letters_beside_digits_are_not_read_as_confident_digits(classifier, sour
     assert gated <= ungated / 2, (gated, ungated)
 
 
+def test_a_digit_filling_most_of_a_camera_frame_is_found(classifier, source):
+    """A 2 written big, 320 px tall and two thirds of the 640 px frame wide, as when a
+    card is held up to the camera (no longer dropped as a mark as wide as a shadow's edge)."""
+    for index in (3, 6):
+        options = PageOptions(width=640, height=480, rows=1, min_height=300, max_height=350)
+        page = render_page(options, source, page_rng(21, index))
+        assert [row.digits for row in page.rows] == ["2"]
+        assert _read_text(classifier, page.image) == ["2"]
+
+
 def test_a_huge_digit_and_tiny_ones_in_one_photo_are_all_found():
     page = np.full((1200, 1600), 230, np.uint8)
     cv2.putText(page, "7", (200, 900), cv2.FONT_HERSHEY_SIMPLEX, 18, 30, 40)  # 365 px tall
