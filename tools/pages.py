@@ -448,6 +448,10 @@ def render_page(options: PageOptions, source: DigitSource, rng: np.random.Genera
         margins[hole_side] += 0.09 * (sw if hole_side == 0 else sh)
 
     rows, pitch = _layout(o, source, rng, sw, sh, margins)
+    if not rows:
+        raise ValueError(
+            f"no digit {o.min_height}-{o.max_height} px tall fits on a {sw}x{sh} sheet"
+        )
     paper = _paper(o, rng, sw, sh, pitch, rows)
     alpha = np.zeros((sh, sw), np.float32)
     for row in rows:
@@ -569,6 +573,8 @@ def _layout(
                 else:
                     gap = rng.uniform(0.12, 0.45) * h
             bx, by, bw, bh = m.ink
+            if not marks and x + bw > sw - right and left + bw <= sw - right:
+                x = left  # a row's first digit, too wide where it was to start: at the margin
             if x + gap + bw > sw - right:
                 break
             x += gap

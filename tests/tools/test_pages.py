@@ -184,6 +184,17 @@ def test_drawing_long_tails_leaves_every_other_page_as_it_was(source: DigitSourc
     assert seen == {True, False}
 
 
+def test_a_first_digit_too_wide_where_its_row_starts_is_moved_to_the_margin(
+    source: DigitSource,
+) -> None:
+    big = PageOptions(width=640, height=480, rows=1, min_height=380, max_height=420)
+    page = render_page(big, source, page_rng(21, 6))  # a 2 wider than the rest of the row
+    assert len(page.rows) == 1 and len(page.rows[0].digits) == 1
+    narrow = dataclasses.replace(big, width=200)  # no digit that tall fits at all
+    with pytest.raises(ValueError, match="fits on a 200x480 sheet"):
+        render_page(narrow, source, page_rng(21, 6))
+
+
 def test_options_reject_nonsense() -> None:
     with pytest.raises(ValueError):
         PageOptions(rows=0)
