@@ -91,6 +91,10 @@ SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
 # one digit broken across a gap.
 STACKED = 0.75
+# A bold digit whose own stroke darkens the paper estimate at its centre is on paper when
+# its box's corners are and this share of its box: a big 8 in marker leaves about three
+# quarters; a binding hole or a solid blob, a quarter or less.
+BOLD_ON_PAPER = 0.7
 # A mark wider than this share of the frame is no digit nor a piece of one (a shadow's
 # edge across the page): a digit held close to a camera fills up to about three quarters.
 WIDEST = 0.8
@@ -1483,7 +1487,7 @@ def _on_paper(on_paper: npt.NDArray[np.bool_], box: Box) -> bool:
     if on_paper[y + h // 2, x + w // 2]:
         return True
     corners = on_paper[[y, y, y + h - 1, y + h - 1], [x, x + w - 1, x, x + w - 1]]
-    return bool(corners.all()) and float(on_paper[y : y + h, x : x + w].mean()) >= 0.8
+    return bool(corners.all()) and float(on_paper[y : y + h, x : x + w].mean()) >= BOLD_ON_PAPER
 
 
 def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:

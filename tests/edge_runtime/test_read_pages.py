@@ -710,6 +710,17 @@ def test_a_digit_filling_most_of_a_camera_frame_is_found(classifier, source):
         assert _read_text(classifier, page.image) == ["2"]
 
 
+def test_a_big_bold_eight_is_on_the_paper_though_its_strokes_darken_most_of_its_box(
+    classifier, source
+):
+    """Its strokes are wider than the paper estimate reaches: a quarter of its box reads
+    as no paper, as a binding hole's box would mostly."""
+    options = PageOptions(width=640, height=480, rows=1, min_height=200, max_height=250)
+    page = render_page(options, source, page_rng(21, 7))
+    assert [row.digits for row in page.rows] == ["86"]
+    assert _read_text(classifier, page.image) == ["86"]
+
+
 def test_a_huge_digit_and_tiny_ones_in_one_photo_are_all_found():
     page = np.full((1200, 1600), 230, np.uint8)
     cv2.putText(page, "7", (200, 900), cv2.FONT_HERSHEY_SIMPLEX, 18, 30, 40)  # 365 px tall
