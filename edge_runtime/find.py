@@ -95,6 +95,9 @@ STACKED = 0.75
 # its box's corners are and this share of its box: a big 8 in marker leaves about three
 # quarters; a binding hole or a solid blob, a quarter or less.
 BOLD_ON_PAPER = 0.7
+# A digit this share of the frame tall or more gets the contrast of its own window (its
+# strokes may be wider than the frame's paper estimate reaches).
+BIG = 0.25
 # A mark wider than this share of the frame is no digit nor a piece of one (a shadow's
 # edge across the page): a digit held close to a camera fills up to about three quarters.
 WIDEST = 0.8
@@ -214,6 +217,8 @@ class _Found:
     small_marks: int = 0  # compact marks shorter than a digit can be read at
     faint: bool = False  # read at the faint ink level
     small_boxes: list[Box] = field(default_factory=list)  # those marks, at the working scale
+    channel: U8 | None = None  # the ink channel the contrast came from
+    light_ink: bool = False
 
 
 # ------------------------------------------------------------------ public functions
@@ -964,7 +969,16 @@ def _analyse(
         kept.extend(candidates[i] for i in keep)
     small_boxes = found.small_boxes
     return _Found(
-        kept, kept_lines, contrast, labels, to_image, small_marks, used_faint, small_boxes
+        kept,
+        kept_lines,
+        contrast,
+        labels,
+        to_image,
+        small_marks,
+        used_faint,
+        small_boxes,
+        channel,
+        light_ink,
     )
 
 
@@ -1539,6 +1553,23 @@ def _crop(
             sy0 - cy : sy1 - cy, sx0 - cx : sx1 - cx
         ]
     k = max(3, (h // 12) | 1)  # the strokes' soft edges
+    source = found.contrast[y0:y1, x0:x1]
+    if found.channel is not None and h >= BIG * hh:
+        # A big digit's strokes may be wider than the frame's paper estimate reaches:
+        # read hollow, a bold 1 is a thin 0. Its own window, with a closing wider than
+        # its strokes, fills them.
+        reach = max(w, h) // 2
+        bx0, by0 = max(0, x - reach), max(0, y - reach)
+        bx1, by1 = min(ww, x + w + reach), min(hh, y + h + reach)
+        local = ink.contrast(cv2, found.channel[by0:by1, bx0:bx1], found.light_ink, reach)[0]
+        local = local[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+        level = int(cv2.threshold(local, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0])
+        inside = np.zeros_like(keep)
+        inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = 1
+        solid = ((local > level) & (inside > 0)).astype(np.uint8)
+        near = cv2.dilate(keep, np.ones((k, k), np.uint8), iterations=3)
+        keep = cv2.bitwise_or(keep, cv2.bitwise_and(solid, near))
+        source = cv2.max(source, local)
     keep = cv2.dilate(keep, np.ones((k, k), np.uint8))
-    crop: U8 = found.contrast[y0:y1, x0:x1] * keep
+    crop: U8 = source * keep
     return crop

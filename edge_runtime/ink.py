@@ -24,7 +24,7 @@ TILES = 4
 SOLID = 96
 
 
-def contrast(cv2: Any, channel: U8, light_ink: bool) -> tuple[U8, U8]:
+def contrast(cv2: Any, channel: U8, light_ink: bool, kernel: int | None = None) -> tuple[U8, U8]:
     """How far each pixel stands out from its background, 0-255 (ink bright), and the
     background's level.
 
@@ -34,11 +34,13 @@ def contrast(cv2: Any, channel: U8, light_ink: bool) -> tuple[U8, U8]:
     and a shadow's edge, so neither looks like ink. The difference is divided by the
     brighter of pixel and background (the paper, or the chalk), so a digit in shadow
     counts as much as one in light; the floor keeps sensor noise in dark corners out.
+    ``kernel`` (px) sets the closing's width instead: wider than the strokes of one big
+    digit, for a window around it.
     """
     h, w = channel.shape
     q = 4 if min(h, w) >= 64 else 1
     small = cv2.resize(channel, (max(4, w // q), max(4, h // q)), interpolation=cv2.INTER_AREA)
-    k = max(5, (max(small.shape) // 15) | 1)
+    k = max(5, (max(small.shape) // 15) | 1) if kernel is None else max(3, (kernel // q) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     background = cv2.morphologyEx(small, cv2.MORPH_OPEN if light_ink else cv2.MORPH_CLOSE, kernel)
     if q > 1:
