@@ -2,7 +2,7 @@
 
 Usage:
     python scripts/make_pages.py OUT_DIR [--count 60] [--seed 0] [--twelve-mp 0.0]
-                                         [--mnist data/mnist]
+                                         [--held-up] [--mnist data/mnist]
 
 Writes ``OUT_DIR/pages/*.jpg`` and ``OUT_DIR/manifest.json`` in the format of
 ``../shared/data/real-dev/manifest.json``, so the same scorer reads both::
@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         "--twelve-mp", type=float, default=0.0, help="share of 12 MP (4000x3000) pages, 0..1"
     )
     parser.add_argument(
+        "--held-up",
+        action="store_true",
+        help="cards of one to three big digits held up to a webcam (640x480), not pages",
+    )
+    parser.add_argument(
         "--mnist", type=Path, default=None, help="MNIST folder (default: the bundled data/mnist)"
     )
     args = parser.parse_args(argv)
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         args.count,
         seed=args.seed,
         twelve_mp=args.twelve_mp,
+        held_up=args.held_up,
     )
     took = time.perf_counter() - start
     print(f"wrote {args.count} pages and {manifest} in {took:.1f} s")

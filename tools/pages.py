@@ -266,6 +266,36 @@ class PageOptions:
             long_tails=layout is Layout.ROWS and bool(tails.random() < 0.3),
         )
 
+    @classmethod
+    def held_up(cls, rng: np.random.Generator) -> PageOptions:
+        """A card held up to a webcam: one to three digits 200-420 px tall on a
+        640x480 frame, in any pen from gel to a broad marker.
+
+        Args:
+            rng: the random generator (advanced by this call).
+
+        Returns:
+            The options.
+        """
+        low, high = ((200, 250), (300, 350), (380, 420))[int(rng.integers(3))]
+        return cls(
+            width=640,
+            height=480,
+            ink=_pick(rng, list(Ink), (0.4, 0.3, 0.15, 0.15)),
+            paper=_pick(rng, list(Paper), (0.5, 0.1, 0.15, 0.15, 0.1)),
+            rows=1,
+            min_height=low,
+            max_height=high,
+            stroke=float(rng.uniform(-0.2, 1.0)),
+            slant=float(rng.uniform(0, 0.2)),
+            uneven_light=bool(rng.random() < 0.5),
+            shadow=bool(rng.random() < 0.3),
+            dim=bool(rng.random() < 0.2),
+            blur=float(rng.uniform(0, 1.5)),
+            noise=float(rng.uniform(1, 4)),
+            jpeg_quality=int(rng.integers(70, 96)),
+        )
+
 
 @dataclass(frozen=True)
 class Row:
@@ -1069,7 +1099,12 @@ def page_rng(seed: int, index: int) -> np.random.Generator:
 
 
 def write_set(
-    folder: Path, source: DigitSource, count: int, seed: int = 0, twelve_mp: float = 0.0
+    folder: Path,
+    source: DigitSource,
+    count: int,
+    seed: int = 0,
+    twelve_mp: float = 0.0,
+    held_up: bool = False,
 ) -> Path:
     """Write ``count`` varied pages and their ``manifest.json`` to ``folder``.
 
@@ -1084,6 +1119,8 @@ def write_set(
         count: how many pages.
         seed: the set's seed.
         twelve_mp: the share of 12 MP pages.
+        held_up: cards of big digits held up to a webcam (:meth:`PageOptions.held_up`)
+            instead of varied pages.
 
     Returns:
         The manifest's path.
@@ -1093,7 +1130,8 @@ def write_set(
     items = []
     for i in range(count):
         rng = page_rng(seed, i)
-        page = render_page(PageOptions.random(rng, twelve_mp), source, rng)
+        options = PageOptions.held_up(rng) if held_up else PageOptions.random(rng, twelve_mp)
+        page = render_page(options, source, rng)
         ext = ".png" if page.options.jpeg_quality is None else ".jpg"
         rel = f"pages/page_{i:03d}{'' if page.rows_apart else '_raw'}{ext}"
         (folder / rel).write_bytes(page.encode())
@@ -1109,6 +1147,7 @@ def write_set(
             "seed": seed,
             "count": count,
             "twelve_mp": twelve_mp,
+            "held_up": held_up,
         },
         "items": items,
     }

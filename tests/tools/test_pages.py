@@ -195,6 +195,21 @@ def test_a_first_digit_too_wide_where_its_row_starts_is_moved_to_the_margin(
         render_page(narrow, source, page_rng(21, 6))
 
 
+def test_held_up_cards_are_webcam_frames_of_one_to_three_big_digits(
+    tmp_path: Path, source: DigitSource
+) -> None:
+    heights = []
+    for index in range(6):
+        rng = page_rng(2, index)
+        page = render_page(PageOptions.held_up(rng), source, rng)
+        _check_truth(page)
+        assert page.image.shape[:2] == (480, 640) and 1 <= len(page.digits) <= 3
+        heights += [b[3] for row in page.rows for b in row.boxes]
+    assert min(heights) >= 150 and max(heights) <= 432
+    manifest = json.loads(write_set(tmp_path, source, 2, seed=2, held_up=True).read_text())
+    assert manifest["generator"]["held_up"] is True and len(manifest["items"]) == 2
+
+
 def test_options_reject_nonsense() -> None:
     with pytest.raises(ValueError):
         PageOptions(rows=0)
