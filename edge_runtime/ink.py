@@ -64,7 +64,8 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
     in one corner does not set the level for the page; never under FAINT, nor under
     NOISE times the paper's own texture (the frame's 80th percentile: the edges of a
     desk beyond the sheet fill a tenth of many frames), so grain and JPEG noise stay
-    paper. Solid blobs (binding holes) do not count as a tile's strongest ink.
+    paper. Solid blobs (binding holes) and long lines (ruled lines, a grid, a page's
+    edge) do not count as a tile's strongest ink.
     """
     cap = int(255 * min_contrast)
     h, w = contrast.shape
@@ -88,6 +89,20 @@ def ink_level(cv2: Any, contrast: U8, min_contrast: float) -> U8 | int:
         solid = cv2.dilate(solid, rim, iterations=2)
         sample = np.where(solid > 0, 0, sample).astype(np.uint8)
     sh, sw = sample.shape
+    # Ruled lines, a grid and a page's edge are no ink to take half of either: on lined
+    # paper they are the strongest marks, and pencil between them was read at half their
+    # contrast, in dust. A line is what survives an opening a quarter of the frame long,
+    # across or down.
+    marks = cv2.threshold(sample, int(floor), 255, cv2.THRESH_BINARY)[1]
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(8, sw // 4), 1))
+    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(8, sh // 4)))
+    ruled = cv2.max(
+        cv2.morphologyEx(marks, cv2.MORPH_OPEN, across),
+        cv2.morphologyEx(marks, cv2.MORPH_OPEN, down),
+    )
+    if cv2.countNonZero(ruled):
+        ruled = cv2.dilate(ruled, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+        sample = np.where(ruled > 0, 0, sample).astype(np.uint8)
     levels = np.empty((TILES, TILES), np.float32)
     for i, j in itertools.product(range(TILES), range(TILES)):
         tile = sample[
