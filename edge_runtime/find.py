@@ -1256,10 +1256,12 @@ def _read_components(
         hairline = w < 3 or stroke < max(1.5, 0.025 * h)  # a crease, the sliver of an edge
         if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
             candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
-    if len(candidates) >= 3:
-        # A strip or a stain is far bolder, for its height, than the writing around it;
-        # a big digit written with a bigger pen is not.
-        typical = float(median([c.stroke / c.box[3] for c in candidates]))
+    # A strip or a stain is far bolder, for its height, than the writing around it;
+    # a big digit written with a bigger pen is not. The writing is told by its pieces
+    # wider than a 1: a sheet's edge broken into hairline dashes is no pen.
+    pens = [c for c in candidates if c.box[2] >= 0.35 * c.box[3]]
+    if len(pens) >= 3:
+        typical = float(median([c.stroke / c.box[3] for c in pens]))
         candidates = [c for c in candidates if c.stroke <= (2.5 * typical) * c.box[3] + 1]
     held = int(sum(stats[i, cv2.CC_STAT_AREA] for c in candidates for i in c.ids))
     total = int(stats[1:, cv2.CC_STAT_AREA].sum())

@@ -605,6 +605,22 @@ def test_pencil_on_lined_paper_is_read_between_the_lines(classifier, source):
     assert wrong <= 0.24 * total, f"{wrong} of {total} digits wrong or missed"
 
 
+def test_a_sheet_edge_in_hairline_dashes_does_not_make_a_felt_pen_look_like_strips(classifier):
+    """Generated page 8 of seed 2 (`make_pages.py --seed 2`): felt-tip digits on grid
+    paper beside a sheet's edge broken into a dozen hairline dashes. The digits' pen was
+    told from every piece, the dashes most of them, and the digits, far bolder than a
+    hairline, were dropped as strips: 2 of 9 read. Now the pen is told from pieces wider
+    than a 1."""
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = _idx("train-labels-idx1-ubyte.gz", 8)
+    rng = page_rng(2, 8)
+    page = render_page(PageOptions.random(rng), DigitSource(images, labels), rng)
+    assert page.digits == "321561825"
+    photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)  # JPEG q70
+    read = "".join(_read_text(classifier, photo))
+    assert _edit_distance(read, page.digits) <= 3, read
+
+
 def test_pencil_beside_binding_holes_in_a_12_mp_photo_is_read(classifier, source):
     """A column of small pencil numbers beside binding holes, 12 MP: at the coarse
     scale only the holes show (marks too small to read), and the finer pass must decide
