@@ -98,6 +98,9 @@ BOLD_ON_PAPER = 0.7
 # A digit this share of the frame tall or more gets the contrast of its own window (its
 # strokes may be wider than the frame's paper estimate reaches).
 BIG = 0.25
+# At the faint level, a thin mark alone in its line and this many typical heights tall
+# is a piece of a shadowed edge, not a 1.
+LONE = 1.2
 # A mark wider than this share of the frame is no digit nor a piece of one (a shadow's
 # edge across the page): a digit held close to a camera fills up to about three quarters.
 WIDEST = 0.8
@@ -952,7 +955,17 @@ def _analyse(
     candidates = _split_across_lines(candidates, labels)
     kept: list[_Candidate] = []
     kept_lines: list[list[int]] = []
-    for line in group_lines([c.box for c in candidates]):
+    grouped = group_lines([c.box for c in candidates])
+    typical_h = float(median([c.box[3] for c in candidates])) if candidates else 0.0
+    for line in grouped:
+        if (
+            used_faint
+            and len(line) == 1
+            and len(grouped) > 1
+            and candidates[line[0]].box[2] < 0.25 * candidates[line[0]].box[3]
+            and candidates[line[0]].box[3] > LONE * typical_h
+        ):
+            continue  # alone, thin and taller than the writing: a shadowed edge's piece
         height = float(median([candidates[i].box[3] for i in line]))
         line = _join_stacked(candidates, line, height)
         keep = [

@@ -621,6 +621,19 @@ def test_a_sheet_edge_in_hairline_dashes_does_not_make_a_felt_pen_look_like_stri
     assert _edit_distance(read, page.digits) <= 3, read
 
 
+def test_a_sheet_edge_read_at_the_faint_level_gives_no_lone_ones(classifier):
+    """Generated page 59 of seed 1: blue pen on grey paper by the sheet's slanted edge.
+    Read at the faint level, two long pieces of the edge came back as lines of their own,
+    each a confident 1."""
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = _idx("train-labels-idx1-ubyte.gz", 8)
+    rng = page_rng(1, 59)
+    page = render_page(PageOptions.random(rng), DigitSource(images, labels), rng)
+    photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+    lines = [line.text for line in read_lines(classifier, photo)]
+    assert len(lines) == len(page.rows) == 2, lines
+
+
 def test_pencil_beside_binding_holes_in_a_12_mp_photo_is_read(classifier, source):
     """A column of small pencil numbers beside binding holes, 12 MP: at the coarse
     scale only the holes show (marks too small to read), and the finer pass must decide
