@@ -1109,27 +1109,10 @@ def _row_path(ink: npt.NDArray[np.bool_], first: int, last: int) -> npt.NDArray[
     and a path goes around the one's lowest curve and the other's bar. A step of a row
     up or down costs a twentieth of an ink pixel."""
     cost = ink[first:last].T.astype(np.float32)  # (columns, rows of the band)
-    total = cost[0].copy()
-    came = np.zeros(cost.shape, np.int8)
-    big = np.float32(1e9)
+    total, came = touching.cheapest_path(cost, np.float32(0.05))
     rows = np.arange(cost.shape[1])
-    for c in range(1, len(cost)):
-        options = np.stack(
-            [
-                np.concatenate([[big], total[:-1]]) + 0.05,
-                total,
-                np.concatenate([total[1:], [big]]) + 0.05,
-            ]
-        )
-        pick = np.argmin(options, axis=0)
-        total = options[pick, rows] + cost[c]
-        came[c] = pick.astype(np.int8) - 1
-    path = np.empty(len(cost), np.int64)
-    r = int(np.argmin(np.abs(rows - len(rows) / 2) * 1e-3 + total))
-    for c in range(len(cost) - 1, -1, -1):
-        path[c] = first + r
-        r += int(came[c, r])
-    return path
+    end = int(np.argmin(np.abs(rows - len(rows) / 2) * 1e-3 + total))
+    return first + touching.trace_path(came, end)
 
 
 def _join_stacked(candidates: list[_Candidate], line: list[int], height: float) -> list[int]:

@@ -107,6 +107,42 @@ def between_holes(holes: Sequence[Box]) -> list[int]:
     return out
 
 
+def cheapest_path(
+    cost: npt.NDArray[np.float32], step: np.float32
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int8]]:
+    """The cheapest way through ``cost`` (steps x positions), one step at a time, moving
+    at most one position per step at ``step`` each: the total cost of the best path
+    ending at each position, and per step where each position's best path came from
+    (-1, 0, +1). :func:`trace_path` follows one back."""
+    total = cost[0].copy()
+    came = np.zeros(cost.shape, np.int8)
+    big = np.float32(1e9)
+    positions = np.arange(cost.shape[1])
+    for r in range(1, len(cost)):
+        stacked = np.stack(
+            [
+                np.concatenate([[big], total[:-1]]) + step,
+                total,
+                np.concatenate([total[1:], [big]]) + step,
+            ]
+        )
+        pick = np.argmin(stacked, axis=0)
+        total = stacked[pick, positions] + cost[r]
+        came[r] = pick.astype(np.int8) - 1
+    return total, came
+
+
+def trace_path(came: npt.NDArray[np.int8], end: int) -> npt.NDArray[np.int64]:
+    """The path of :func:`cheapest_path` that ends at position ``end``: its position at
+    each step."""
+    path = np.empty(len(came), np.int64)
+    c = end
+    for r in range(len(came) - 1, -1, -1):
+        path[r] = c
+        c += int(came[r, c])
+    return path
+
+
 def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.int32]]:
     """Ways to cut a box in two along a path, top to bottom, for digits that overlap.
 
@@ -135,22 +171,8 @@ def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.
     k = max(1, -(-h // PATH_ROWS))
     bands = np.add.reduceat(ink[:, lo:hi].astype(np.float32), np.arange(0, h, k), axis=0)
     cost = bands / np.float32(k)
-    step = np.float32(0.05)  # a sideways step costs a twentieth of a band of ink
-    total = cost[0].copy()
-    came = np.zeros(cost.shape, np.int8)  # -1, 0, +1: from where in the band above
-    big = np.float32(1e9)
-    columns = np.arange(cost.shape[1])
-    for r in range(1, len(cost)):
-        stacked = np.stack(
-            [
-                np.concatenate([[big], total[:-1]]) + step,
-                total,
-                np.concatenate([total[1:], [big]]) + step,
-            ]
-        )
-        pick = np.argmin(stacked, axis=0)
-        total = stacked[pick, columns] + cost[r]
-        came[r] = pick.astype(np.int8) - 1
+    # a sideways step costs a twentieth of a band of ink
+    total, came = cheapest_path(cost, np.float32(0.05))
     paths: list[npt.NDArray[np.int32]] = []
     tried: list[int] = []  # distinct ends looked at, cheapest first
     for end in np.argsort(total, kind="stable"):
@@ -159,11 +181,7 @@ def path_cuts(ink: npt.NDArray[np.bool_], ends: int = 2) -> list[npt.NDArray[np.
         if any(abs(t - (lo + int(end))) < 0.15 * w for t in tried):
             continue
         tried.append(lo + int(end))
-        band_path = np.empty(len(cost), np.int32)
-        c = int(end)
-        for r in range(len(cost) - 1, -1, -1):
-            band_path[r] = lo + c
-            c += int(came[r, c])
+        band_path = (lo + trace_path(came, int(end))).astype(np.int32)
         path = np.repeat(band_path, k)[:h]
         if int(ink[np.arange(h), path].sum()) <= 1.5 * stroke + 1:  # crosses only the join
             paths.append(path)
