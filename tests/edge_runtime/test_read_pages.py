@@ -53,6 +53,13 @@ def source() -> DigitSource:
     return DigitSource(images[:6000], labels[:6000])
 
 
+@pytest.fixture(scope="module")
+def full_source() -> DigitSource:
+    """The whole training set, as make_pages.py draws from: its pages, page for page."""
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    return DigitSource(images, _idx("train-labels-idx1-ubyte.gz", 8))
+
+
 def _edit_distance(a: str, b: str) -> int:
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -386,6 +393,18 @@ def _read_in_line_order(classifier, source, pages, **options) -> tuple[int, int]
     return right, total
 
 
+def _wrong_over_pages(classifier, source, pages, **options) -> tuple[int, int]:
+    """Digits wrong or missed (edit distance, all lines as one) and digits in all, over
+    the first ``pages`` pages."""
+    wrong = total = 0
+    for index in range(pages):
+        page = _page(source, index, **options)
+        truth = "".join(row.digits for row in page.rows)
+        wrong += _edit_distance("".join(_read_text(classifier, page.image)), truth)
+        total += len(truth)
+    return wrong, total
+
+
 def test_grainy_pencil_on_dim_grey_paper_is_read_whole(classifier, source):
     """Pencil's graphite lies in grains: at the ink level its strokes break into dust and
     pieces, which read wrong or not at all. Read again with hysteresis they are whole."""
@@ -596,39 +615,32 @@ def test_pencil_on_lined_paper_is_read_between_the_lines(classifier, source):
         "blur": 0.5,
         "jpeg_quality": 57,
     }
-    wrong, total = 0, 0
-    for index in range(6):
-        page = _page(source, index, **options)
-        truth = "".join(row.digits for row in page.rows)
-        wrong += _edit_distance("".join(_read_text(classifier, page.image)), truth)
-        total += len(truth)
+    wrong, total = _wrong_over_pages(classifier, source, 6, **options)
     assert wrong <= 0.24 * total, f"{wrong} of {total} digits wrong or missed"
 
 
-def test_a_sheet_edge_in_hairline_dashes_does_not_make_a_felt_pen_look_like_strips(classifier):
+def test_a_sheet_edge_in_hairline_dashes_does_not_make_a_felt_pen_look_like_strips(
+    classifier, full_source
+):
     """Generated page 8 of seed 2 (`make_pages.py --seed 2`): felt-tip digits on grid
     paper beside a sheet's edge broken into a dozen hairline dashes. The digits' pen was
     told from every piece, the dashes most of them, and the digits, far bolder than a
     hairline, were dropped as strips: 2 of 9 read. Now the pen is told from pieces wider
     than a 1."""
-    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    labels = _idx("train-labels-idx1-ubyte.gz", 8)
     rng = page_rng(2, 8)
-    page = render_page(PageOptions.random(rng), DigitSource(images, labels), rng)
+    page = render_page(PageOptions.random(rng), full_source, rng)
     assert page.digits == "321561825"
     photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)  # JPEG q70
     read = "".join(_read_text(classifier, photo))
     assert _edit_distance(read, page.digits) <= 3, read
 
 
-def test_a_sheet_edge_read_at_the_faint_level_gives_no_lone_ones(classifier):
+def test_a_sheet_edge_read_at_the_faint_level_gives_no_lone_ones(classifier, full_source):
     """Generated page 59 of seed 1: blue pen on grey paper by the sheet's slanted edge.
     Read at the faint level, two long pieces of the edge came back as lines of their own,
     each a confident 1."""
-    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    labels = _idx("train-labels-idx1-ubyte.gz", 8)
     rng = page_rng(1, 59)
-    page = render_page(PageOptions.random(rng), DigitSource(images, labels), rng)
+    page = render_page(PageOptions.random(rng), full_source, rng)
     photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
     lines = [line.text for line in read_lines(classifier, photo)]
     assert len(lines) == len(page.rows) == 2, lines
@@ -649,12 +661,7 @@ def test_pencil_beside_binding_holes_in_a_12_mp_photo_is_read(classifier, source
         "max_height": 33,
         "blur": 1.5,
     }
-    wrong, total = 0, 0
-    for index in range(3):
-        page = _page(source, index, **options)
-        truth = "".join(row.digits for row in page.rows)
-        wrong += _edit_distance("".join(_read_text(classifier, page.image)), truth)
-        total += len(truth)
+    wrong, total = _wrong_over_pages(classifier, source, 3, **options)
     assert wrong <= 0.1 * total, f"{wrong} of {total} digits wrong or missed"
 
 
