@@ -1177,7 +1177,7 @@ def _candidates(
         mask = cv2.compare(contrast, level, cv2.CMP_GT)
     mask = _remove_long_lines(cv2, mask)
     n, labels, stats = components(cv2, mask, 8)
-    return _read_components(cv2, mask, n, labels, stats, on_paper, cfg)
+    return _read_components(cv2, mask, n, labels, stats, on_paper, cfg, contrast)
 
 
 def _completed(
@@ -1202,7 +1202,7 @@ def _completed(
     stats[~alive, 2:] = 0
     if np.count_nonzero(_small(cv2, stats, cfg)) > found.small_marks:
         return None  # before grouping: dust by the thousand is slow to group
-    again = _read_components(cv2, mask, n, labels, stats, on_paper, cfg)
+    again = _read_components(cv2, mask, n, labels, stats, on_paper, cfg, contrast)
     # Completed, not made up: each digit holds a piece found at the level; a stroke as
     # thin as a 1, one of a quarter of its height (an edge's dashes make no 1).
     pieces = [c.box for c in found.candidates] + found.small_boxes
@@ -1234,8 +1234,10 @@ def _read_components(
     stats: npt.NDArray[np.int32],
     on_paper: npt.NDArray[np.bool_],
     cfg: FindConfig,
+    contrast: U8,
 ) -> _Level:
-    """The digit candidates among the components of ``mask``."""
+    """The digit candidates among the components of ``mask`` (labelled in ``labels``,
+    thresholded from ``contrast``)."""
     wh, ww = labels.shape
     small = _small(cv2, stats, cfg)
     small_marks = int(np.count_nonzero(small))
@@ -1250,6 +1252,8 @@ def _read_components(
             continue
         stroke = _stroke(cv2, labels, group, box)
         hairline = w < 3 or stroke < max(1.5, 0.025 * h)  # a crease, the sliver of an edge
+        if not hairline and w >= 0.35 * h and stroke > cfg.max_stroke * h:
+            stroke = _core_stroke(cv2, contrast, labels, group, box)
         if not hairline and (w < 0.35 * h or stroke <= cfg.max_stroke * h):
             candidates.append(_Candidate(box, tuple(sorted(group)), stroke))
     # A strip or a stain is far bolder, for its height, than the writing around it;
@@ -1519,6 +1523,25 @@ def _stroke(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box)
     ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
     ink = cv2.copyMakeBorder(ink, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     return 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
+
+
+def _core_stroke(
+    cv2: Any, contrast: U8, labels: npt.NDArray[np.int32], group: list[int], box: Box
+) -> float:
+    """The widest stroke of a group where its ink is at least half its peak contrast.
+
+    A blurred pen's stroke is a ridge: read at a low level it swells until a small
+    digit's loops fill in and it looks as bold as a stain. At half its peak it is as
+    wide as the pen drew it. A stain or a strip is dark right across, so its core is
+    as wide as the whole.
+    """
+    x, y, w, h = box
+    inside = _members(labels[y : y + h, x : x + w], group)
+    values = contrast[y : y + h, x : x + w]
+    peak = int(values[inside].max())
+    core = (inside & (values >= (peak + 1) // 2)).astype(np.uint8)
+    core = cv2.copyMakeBorder(core, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * float(cv2.distanceTransform(core, cv2.DIST_L2, 3).max())
 
 
 def _members(labels: npt.NDArray[np.int32], ids: Sequence[int]) -> npt.NDArray[np.bool_]:

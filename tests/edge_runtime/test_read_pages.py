@@ -818,3 +818,22 @@ def test_a_huge_digit_and_tiny_ones_in_one_photo_are_all_found():
     heights = sorted(b[3] for b in boxes)
     assert len(boxes) == 4, boxes
     assert heights[-1] > 350 and heights[0] < 30  # 15x as tall
+
+
+def test_a_blurred_small_digit_read_at_a_low_level_is_no_blob(source):
+    """A fine pen blurred over a 16 px digit is a ridge: at a low level its loops fill in
+    and its widest stroke reaches the blob limit. At half its peak the stroke is as thin
+    as drawn, so it stays a digit; a stain, dark right across, stays a blob."""
+    from edge_runtime.find import DEFAULT_CONFIG, _candidates
+
+    contrast = np.zeros((80, 400), np.float64)
+    for k, index in enumerate(source.by_label[6][:8]):  # 22 px boxes: digits 15-16 px
+        digit = cv2.resize(source.images[index], (22, 22), interpolation=cv2.INTER_AREA)
+        contrast[28:50, 16 + 40 * k : 38 + 40 * k] = digit
+    cv2.ellipse(contrast, (360, 39), (8, 9), 0, 0, 360, 255, -1)  # the stain
+    contrast = cv2.GaussianBlur(contrast, (0, 0), 1.7)
+    contrast = (150 * contrast / contrast.max()).astype(np.uint8)
+    found = _candidates(cv2, contrast, 30, np.ones(contrast.shape, bool), DEFAULT_CONFIG)
+    digits = [c.box for c in found.candidates if c.box[0] < 340]
+    assert len(digits) >= 7, digits
+    assert all(c.box[0] < 340 for c in found.candidates), found.candidates
