@@ -25,6 +25,8 @@ SourceError             8     a camera / video source cannot be opened, or
 (interrupted)           130   Ctrl-C during train, export, evaluate or bench
                               (the camera's normal way to stop is Ctrl-C: it
                               writes its summary and exits 0)
+(closed pipe)           141   the reader of stdout went away (``| head``):
+                              the command stops quietly, as ``cat`` would
 ======================  ====  ===================================================
 """
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +54,7 @@ from edgecnn.commands import camera, data, export, inspect, runtime, service, tr
 FAILURE_EXIT = 1
 USAGE_EXIT = 2
 INTERRUPTED_EXIT = 130
+PIPE_CLOSED_EXIT = 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 #: Exception class -> exit code; a subclass gets its nearest listed ancestor's code.
 EXIT_CODES: dict[type[EdgeCNNError], int] = {
     EdgeCNNError: FAILURE_EXIT,
@@ -115,6 +119,12 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(str(exc), USAGE_EXIT) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", INTERRUPTED_EXIT) from None
+        except BrokenPipeError:
+            # The reader has what it wanted; writing the rest (or flushing at exit) would
+            # only fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(PIPE_CLOSED_EXIT) from None
         except Exception as exc:
             if os.environ.get("EDGECNN_DEBUG"):
                 raise

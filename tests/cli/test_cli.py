@@ -136,3 +136,22 @@ def test_zoo_checks_arch_names_and_readme_markers_before_working(tmp_path):
     )
     assert result.exit_code == 2 and "markers" in result.output
     assert not (tmp_path / "z" / "zoo.md").exists()
+
+
+def test_a_reader_closing_the_pipe_stops_the_command_quietly_with_141(tmp_path):
+    """`edgecnn predict *.png | head -1`: once head has its line, the rest of the output
+    has nowhere to go. The command stops with 141 (128 + SIGPIPE) and no error line."""
+    import numpy as np
+
+    image = tmp_path / "d.npy"
+    np.save(image, np.zeros((28, 28), np.uint8))
+    # far more output than a pipe buffers, so writing blocks until head is gone
+    args = [sys.executable, "-m", "edgecnn.cli", "predict", *[str(image)] * 4000]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, stderr
+    assert first.startswith(str(image).encode())
+    assert "error" not in stderr and "Traceback" not in stderr, stderr
