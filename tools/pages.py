@@ -479,6 +479,11 @@ def render_page(options: PageOptions, source: DigitSource, rng: np.random.Genera
 
     rows, pitch = _layout(o, source, rng, sw, sh, margins)
     if not rows:
+        # A row's first mark wider than the sheet (a huge digit on a narrow sheet with
+        # its edges and holes): laid out again with digits that fit across it. Only such
+        # pages change, so every page that was drawn before is drawn the same.
+        rows, pitch = _layout(o, source, rng, sw, sh, margins, narrow=True)
+    if not rows:
         raise ValueError(
             f"no digit {o.min_height}-{o.max_height} px tall fits on a {sw}x{sh} sheet"
         )
@@ -532,9 +537,12 @@ def _layout(
     sw: int,
     sh: int,
     margins: list[float],
+    narrow: bool = False,
 ) -> tuple[list[list[_Mark]], float]:
     """Rows of marks (digits and words) placed on a sheet of sw x sh; and the row pitch
-    as a share of the digit height (ruled paper is drawn at it)."""
+    as a share of the digit height (ruled paper is drawn at it). ``narrow``: digits at
+    most 0.6 of the usable width tall (none, if that is under ``min_height``), and a word
+    too wide to start a row left out."""
     left, top, right, bottom = margins
     usable_h, usable_w = sh - top - bottom, sw - left - right
     pitch = {
@@ -549,6 +557,10 @@ def _layout(
     else:
         heights = np.exp(rng.uniform(math.log(lo), math.log(hi))) * rng.uniform(0.93, 1.07, n)
     heights = np.minimum(heights, 0.85 * usable_h)
+    if narrow:
+        if 0.6 * usable_w < lo:
+            return [], pitch  # nothing as tall as asked fits across this sheet
+        heights = np.minimum(heights, 0.6 * usable_w)
     # Drop rows until they fit; then shrink what is left only if it must.
     while n > 1 and (heights[:n].sum() * pitch - (pitch - 1) * heights[n - 1]) > usable_h:
         n -= 1
@@ -606,6 +618,9 @@ def _layout(
             if not marks and x + bw > sw - right and left + bw <= sw - right:
                 x = left  # a row's first digit, too wide where it was to start: at the margin
             if x + gap + bw > sw - right:
+                if narrow and word and not marks:
+                    words += 1
+                    continue
                 break
             x += gap
             m.x = round(x - bx)

@@ -364,3 +364,16 @@ def test_the_shared_scorer_scores_a_generated_set(tmp_path: Path, source: DigitS
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     truth = sum(len(it["digits"]) for it in manifest["items"])
     assert score["multi"]["truth"] + score["bag"]["truth"] == truth
+
+
+def test_a_huge_digit_on_a_narrow_sheet_is_laid_out_again_smaller(source: DigitSource) -> None:
+    """make_pages.py --seed 7 crashed at its page 13: a 480 px sheet with an edge and
+    binding holes, one row of mixed sizes up to 366 px, whose first digit was wider than
+    the sheet. Such a page is laid out again with digits that fit across it."""
+    rng = page_rng(7, 13)
+    options = PageOptions.random(rng)
+    assert (options.width, options.max_height, options.mixed_sizes) == (480, 366, True)
+    page = render_page(options, source, rng)
+    assert page.digits
+    width = page.image.shape[1]
+    assert all(x >= 0 and x + w <= width for row in page.rows for x, _, w, _ in row.boxes)
