@@ -116,6 +116,10 @@ STACK_PITCH = 0.8
 STACK_PART = (0.45, 1.4)
 #: A hole that tells two digits side by side is this much of its line's height or more.
 HOLE = 0.15
+# Two neighbours in a line are read as one digit too when they are at most JOIN_GAP of
+# the line's height apart, together at most JOIN_WIDE of it wide, and one of them under
+# JOIN_SHORT of it tall (a piece, not a whole digit); the one reading must be sure.
+JOIN_GAP, JOIN_WIDE, JOIN_SHORT = 0.15, 1.0, 0.9
 
 
 class Polarity(str, Enum):
@@ -310,9 +314,13 @@ def read_lines(
     squash: dict[int, int] = {}  # a tall digit's crop -> the same squashed to its line
     # per candidate: its part and line, its ways of being read, its width / line height
     options: list[tuple[int, int, list[touching.Option], float, int]] = []
+    # two neighbours that may be the pieces of one digit: their options' places in
+    # ``options``, and the crop of the two read as one, with its box
+    joins: list[tuple[int, int, int, Box]] = []
     for part_no, found in enumerate(parts):
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
+            placed: dict[int, int] = {}
             for i in line:
                 _, _, w, h = found.candidates[i].box
                 aspect = w / max(1.0, min(h, line_height))
@@ -320,7 +328,13 @@ def read_lines(
                     cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash
                 )
                 if opts:
+                    placed[i] = len(options)
                     options.append((part_no, line_no, opts, aspect, straight))
+            for a, b in itertools.pairwise(line):
+                if a in placed and b in placed:
+                    one = _one_digit(cv2, found, a, b, line_height, cfg, crops)
+                    if one is not None:
+                        joins.append((placed[a], placed[b], *one))
     if not crops:
         return []
     batch = np.stack(crops)
@@ -339,13 +353,31 @@ def read_lines(
     for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
+    taken: set[int] = set()
+    for a, b, index, box in joins:
+        first, second = options[a][2][0], options[b][2][0]
+        if a in taken or b in taken or len(first) != 1 or len(second) != 1:
+            continue  # each piece joins once, and only where it could be read whole
+        apart = float(np.sqrt(confidence[first[0][0]] * confidence[second[0][0]]))
+        gate_sure = gated is None or float(gated[0][index]) >= touching.GATE_SURE
+        if (
+            confidence[index] >= touching.SURE
+            and gate_sure
+            and (confidence[index] > apart + touching.MARGIN)
+        ):
+            part_no, line_no, _, aspect, _ = options[a]
+            options[a] = (part_no, line_no, [[(index, box)]], aspect, 1)
+            options[b] = (part_no, line_no, [], aspect, 0)
+            taken.update((a, b))
     # each pick: its crop, its box at its part's scale, the same in the image
     chosen: dict[tuple[int, int], list[tuple[int, Box, Box]]] = {}
     for part_no, line_no, opts, aspect, straight in options:
         to_image = parts[part_no].to_image
         chosen.setdefault((part_no, line_no), []).extend(
             (index, box, to_image(box))
-            for index, box in touching.choose(opts, confidence, aspect, straight, gated)
+            for index, box in (
+                touching.choose(opts, confidence, aspect, straight, gated) if opts else []
+            )
             if digit_like[index]
         )
     if len(parts) == 1:
@@ -420,6 +452,43 @@ def _options(
         if opt:
             opts.append(opt)
     return opts, straight
+
+
+def _one_digit(
+    cv2: Any,
+    found: _Found,
+    a: int,
+    b: int,
+    line_height: float,
+    cfg: FindConfig,
+    crops: list[U8],
+) -> tuple[int, Box] | None:
+    """Neighbours ``a`` and ``b`` of a line read as one digit, when they may be the pieces
+    of one: an open 4 whose arm stops short of its stem, a 9 whose tail broke off its
+    loop. They (almost) touch, together are no wider than a digit, and one of them is
+    short of the line's height: two whole digits side by side stay two. Returns the
+    crop's index in ``crops`` and the box; None when they cannot be one digit."""
+    ca, cb = found.candidates[a], found.candidates[b]
+    if ca.mask is not None or cb.mask is not None:
+        return None  # pieces of a cut already
+    ax, ay, aw, ah = ca.box
+    bx, by, bw, bh = cb.box
+    x0, y0 = min(ax, bx), min(ay, by)
+    box = (x0, y0, max(ax + aw, bx + bw) - x0, max(ay + ah, by + bh) - y0)
+    gap = max(ax, bx) - min(ax + aw, bx + bw)
+    if (
+        gap > JOIN_GAP * line_height
+        or box[2] > JOIN_WIDE * line_height
+        or box[3] > TALL * line_height
+        or min(ah, bh) >= JOIN_SHORT * line_height
+    ):
+        return None
+    joined = _Candidate(box, tuple(sorted(ca.ids + cb.ids)), max(ca.stroke, cb.stroke))
+    fitted = to_mnist(_crop(cv2, found, joined, None, box, cfg.margin))
+    if fitted is None:
+        return None
+    crops.append(fitted)
+    return len(crops) - 1, box
 
 
 def _cut_wide_parts(
