@@ -484,11 +484,9 @@ def _one_digit(
     ):
         return None
     joined = _Candidate(box, tuple(sorted(ca.ids + cb.ids)), max(ca.stroke, cb.stroke))
-    fitted = to_mnist(_crop(cv2, found, joined, None, box, cfg.margin))
-    if fitted is None:
-        return None
-    crops.append(fitted)
-    return len(crops) - 1, box
+    crop = _crop(cv2, found, joined, None, box, cfg.margin)
+    index = _queue(cv2, crops, {}, crop, box[3], line_height)  # no taller than TALL: no squash
+    return None if index is None else (index, box)
 
 
 def _cut_wide_parts(
@@ -1589,9 +1587,13 @@ def _digit_like(box: Box, area: int, wh: int, ww: int, cfg: FindConfig) -> bool:
 def _stroke(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> float:
     """The widest stroke of a group: twice its largest inscribed radius, in px."""
     x, y, w, h = box
-    ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
-    ink = cv2.copyMakeBorder(ink, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
+    return _widest(cv2, _members(labels[y : y + h, x : x + w], group))
+
+
+def _widest(cv2: Any, ink: npt.NDArray[np.bool_]) -> float:
+    """Twice the largest radius inscribed in a mask, in px (the mask's edge is no ink)."""
+    ink8 = cv2.copyMakeBorder(ink.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * float(cv2.distanceTransform(ink8, cv2.DIST_L2, 3).max())
 
 
 def _core_stroke(
@@ -1608,9 +1610,7 @@ def _core_stroke(
     inside = _members(labels[y : y + h, x : x + w], group)
     values = contrast[y : y + h, x : x + w]
     peak = int(values[inside].max())
-    core = (inside & (values >= (peak + 1) // 2)).astype(np.uint8)
-    core = cv2.copyMakeBorder(core, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return 2.0 * float(cv2.distanceTransform(core, cv2.DIST_L2, 3).max())
+    return _widest(cv2, inside & (values >= (peak + 1) // 2))
 
 
 def _members(labels: npt.NDArray[np.int32], ids: Sequence[int]) -> npt.NDArray[np.bool_]:
