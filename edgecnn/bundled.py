@@ -31,23 +31,14 @@ def models_dir() -> Path:
     return data_dir() / "models"
 
 
-#: The zoo entry that reads pages and frames by default: ``camera``, ``evaluate
-#: --photos``, ``predict --all-digits``, ``bench --camera`` (why: README, "Choosing the
-#: default model"). It claims the fewest false digits where the finder's marks are read.
+#: The zoo entry ``predict`` and ``camera`` use by default (why: README, "Choosing the
+#: default model").
 DEFAULT_ARCH = "large"
-#: The zoo entry that classifies one digit crop by default: ``predict``, ``predict
-#: --kaggle``, ``bench``. It is the more accurate on every single-crop set measured.
-CROP_ARCH = "wide"
 
 
 def default_model() -> Path:
-    """The default int8 model for pages and frames (:data:`DEFAULT_ARCH`)."""
+    """The default int8 model (:data:`DEFAULT_ARCH`), with its sidecar beside it."""
     return models_dir() / f"{DEFAULT_ARCH}_int8.tflite"
-
-
-def crop_model() -> Path:
-    """The default int8 model for single digit crops (:data:`CROP_ARCH`)."""
-    return models_dir() / f"{CROP_ARCH}_int8.tflite"
 
 
 def sample_clip() -> Path:

@@ -24,16 +24,13 @@ def in_working_dir(relative: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def bundled_model(crop: bool = False) -> Path:
-    """The default int8 model shipped with the package: for pages and frames
-    (``bundled.DEFAULT_ARCH``), or with ``crop`` for single digit crops
-    (``bundled.CROP_ARCH``)."""
-    return bundled.crop_model() if crop else bundled.default_model()
+def bundled_model() -> Path:
+    """The default int8 model shipped with the package (see ``bundled.DEFAULT_ARCH``)."""
+    return bundled.default_model()
 
 
-def resolve_model(model: str | Path | None, crop: bool = False) -> Path:
-    """The model to load: the one given, else the exported one, else the bundled one
-    (the one for single crops with ``crop``, see :func:`bundled_model`).
+def resolve_model(model: str | Path | None) -> Path:
+    """The model to load: the one given, else the exported one, else the bundled one.
 
     Raises:
         ModelFormatError: the given model does not exist, or neither default does.
@@ -47,10 +44,10 @@ def resolve_model(model: str | Path | None, crop: bool = False) -> Path:
     found = in_working_dir(ARTIFACT_MODEL)
     if found is not None:
         return found
-    if bundled_model(crop).is_file():
-        return bundled_model(crop)
+    if bundled_model().is_file():
+        return bundled_model()
     raise ModelFormatError(
-        f"no model: neither {ARTIFACT_MODEL} nor the bundled {bundled_model(crop)} exists; "
+        f"no model: neither {ARTIFACT_MODEL} nor the bundled {bundled_model()} exists; "
         "run `edgecnn export --int8` or pass --model"
     )
 

@@ -450,17 +450,14 @@ def evaluate_photos(
     classifier: Any,
     progress: Progress | None = None,
     on_photo: Callable[[Item, np.ndarray, PhotoScore], None] | None = None,
-    crops: Any = None,
 ) -> Totals:
     """Read every item with a classifier and score it.
 
     Args:
         items: from :func:`edgecnn.manifest.load_manifest`.
-        classifier: an open :class:`edge_runtime.DigitClassifier`: it reads the photos.
+        classifier: an open :class:`edge_runtime.DigitClassifier`.
         progress: called with (done, total, path) after each item.
         on_photo: called with each multi-digit photo, its pixels and its score (to draw).
-        crops: another open classifier for the single-digit items (as ``predict`` reads
-            them with its own default); None uses ``classifier``.
 
     Returns:
         The totals.
@@ -470,7 +467,6 @@ def evaluate_photos(
     """
     photos: list[PhotoScore] = []
     groups: dict[str, list[int]] = {}
-    single = classifier if crops is None else crops
     for done, item in enumerate(items, 1):
         if item.kind in MULTI_KINDS:
             start = time.perf_counter()
@@ -490,12 +486,13 @@ def evaluate_photos(
         elif item.kind in SINGLE_KINDS:
             image = decode(item, grey=item.kind == "mnist_style_crop")
             tally = groups.setdefault(item.kind, [0, 0])
-            tally[0] += single.predict(image).digit == item.label
+            tally[0] += classifier.predict(image).digit == item.label
             tally[1] += 1
         else:
             name, images, labels = read_digit_dataset(item.file)
             right = sum(
-                single.predict(render(x)).digit == y for x, y in zip(images, labels, strict=True)
+                classifier.predict(render(x)).digit == y
+                for x, y in zip(images, labels, strict=True)
             )
             tally = groups.setdefault(name, [0, 0])
             tally[0] += right

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from edgecnn.bundled import DEFAULT_ARCH
 from edgecnn.commands.checks import writable_file
 
 if TYPE_CHECKING:
@@ -29,9 +28,7 @@ def camera(
         "or 'picamera' (Raspberry Pi camera via picamera2).",
     ),
     model: Path | None = typer.Option(
-        None,
-        help="TFLite model (default: artifacts/model_int8.tflite, else the bundled "
-        f"{DEFAULT_ARCH}).",
+        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
     ),
     headless: bool = typer.Option(
         False, "--headless", help="No window: print one JSON line per frame (or to --json-out)."

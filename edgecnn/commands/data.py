@@ -22,7 +22,6 @@ class Bundled(str, Enum):
     """The bundled files by name."""
 
     model = "model"
-    crop_model = "crop-model"
     clip = "clip"
     truth = "truth"
     models = "models"
@@ -30,14 +29,7 @@ class Bundled(str, Enum):
 
 
 WHERE: dict[Bundled, tuple[Callable[[], Path], str]] = {
-    Bundled.model: (
-        bundled.default_model,
-        f"the default int8 model for pages and frames: {bundled.DEFAULT_ARCH}",
-    ),
-    Bundled.crop_model: (
-        bundled.crop_model,
-        f"the default int8 model for single digit crops: {bundled.CROP_ARCH}",
-    ),
+    Bundled.model: (bundled.default_model, "the default int8 model (large architecture)"),
     Bundled.clip: (bundled.sample_clip, "the sample clip of handwritten digits"),
     Bundled.truth: (bundled.sample_truth, "the sample clip's ground truth (--truth)"),
     Bundled.models: (bundled.models_dir, "the model zoo: .keras, int8 .tflite + sidecar"),
@@ -48,7 +40,7 @@ WHERE: dict[Bundled, tuple[Callable[[], Path], str]] = {
 @app.command()
 def data(
     name: Bundled | None = typer.Argument(
-        None, help="Print only this file's path (model, crop-model, clip, truth, models, mnist)."
+        None, help="Print only this file's path (model, clip, truth, models, mnist)."
     ),
 ) -> None:
     """Print where the bundled model, sample clip and MNIST are installed."""
@@ -56,4 +48,4 @@ def data(
         typer.echo(str(WHERE[name][0]()))
         return
     for key, (where, what) in WHERE.items():
-        typer.echo(f"{key.value:<10} {where()}  ({what})")
+        typer.echo(f"{key.value:<7} {where()}  ({what})")

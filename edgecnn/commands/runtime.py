@@ -19,7 +19,6 @@ from typing import Any
 import typer
 
 from edgecnn.bench.config import CAMERA_FRAMES, THREADS_HINT, BackendSet, CameraBenchConfig
-from edgecnn.bundled import CROP_ARCH, DEFAULT_ARCH
 from edgecnn.defaults import ARTIFACT_KERAS, in_working_dir, resolve_model
 
 app = typer.Typer()
@@ -61,8 +60,7 @@ def predict(
     images: list[Path] | None = typer.Argument(None, help="Image files (PNG, JPEG, ... or .npy)."),
     model: Path | None = typer.Option(
         None,
-        help="TFLite model (default: artifacts/model_int8.tflite, else the bundled "
-        f"{CROP_ARCH} for one digit per image, {DEFAULT_ARCH} with --all-digits); "
+        help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one); "
         "with --kaggle also a .keras model (needs the train extra).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
@@ -97,7 +95,7 @@ def predict(
     from edge_runtime import DigitClassifier
     from edge_runtime.preprocess import read_image
 
-    path = resolve_model(config.model, crop=not config.all_digits)
+    path = resolve_model(config.model)
     pixels = [read_image(p) for p in config.images]  # every file is checked before any output
     results = []
     with DigitClassifier(path, num_threads=config.threads) as clf:
@@ -126,7 +124,7 @@ def _predict_kaggle(config: PredictConfig) -> None:
     if config.kaggle is None or config.out is None:  # PredictConfig makes sure
         raise ValueError("--kaggle needs --out FILE")
     writable_file(config.out, "--out")
-    path = resolve_model(config.model, crop=True)
+    path = resolve_model(config.model)
     # Stage lines and a bar on a terminal only: piped, stderr holds nothing but errors.
     progress = StageConsole() if sys.stderr.isatty() else None
     result = predict_kaggle(config.kaggle, config.out, path, config.threads, progress)
@@ -194,9 +192,7 @@ def _format_record(record: dict[str, Any]) -> str:
 @app.command()
 def bench(
     model: Path | None = typer.Option(
-        None,
-        help="TFLite model (default: artifacts/model_int8.tflite, else the bundled "
-        f"{CROP_ARCH}; with --camera {DEFAULT_ARCH}).",
+        None, help="TFLite model (default: artifacts/model_int8.tflite, else the bundled one)."
     ),
     keras: Path | None = typer.Option(
         None, help="Keras float model to compare (default: artifacts/model.keras if present)."
@@ -252,7 +248,7 @@ def bench(
 
     counts = parse_threads("1,2" if threads is None else threads)
     config = BenchConfig(
-        model=resolve_model(model, crop=True),
+        model=resolve_model(model),
         keras=keras,
         threads=counts,
         backends=backends,

@@ -7,7 +7,6 @@ one line and the exit code documented in ``edgecnn/cli.py``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -177,7 +176,7 @@ def _evaluate_photos(config: PhotosConfig) -> None:
     from edge_runtime import DigitClassifier
     from edge_runtime.errors import ModelFormatError
     from edgecnn.defaults import resolve_model
-    from edgecnn.manifest import MULTI_KINDS, load_manifest
+    from edgecnn.manifest import load_manifest
     from edgecnn.photos import evaluate_photos, report_lines
 
     if config.model is not None and config.model.suffix.lower() == ".keras":
@@ -187,9 +186,6 @@ def _evaluate_photos(config: PhotosConfig) -> None:
         )
     items = load_manifest(config.photos)  # a bad set fails before the model loads
     path = resolve_model(config.model)
-    # Single-digit items are read as `predict` reads them: with its own default model.
-    crop_path = resolve_model(config.model, crop=True)
-    singles = any(item.kind not in MULTI_KINDS for item in items)
     on_photo = None
     if config.draw is not None:
         from edgecnn.photo_draw import write_drawing
@@ -201,26 +197,15 @@ def _evaluate_photos(config: PhotosConfig) -> None:
             write_drawing(out, item, image, score)
 
     progress = _show_progress if sys.stderr.isatty() else None
-    with contextlib.ExitStack() as stack:
-        clf = stack.enter_context(DigitClassifier(path))
-        crops = None
-        if singles and crop_path != path:
-            crops = stack.enter_context(DigitClassifier(crop_path))
-        result = evaluate_photos(items, clf, progress, on_photo, crops)
+    with DigitClassifier(path) as clf:
+        result = evaluate_photos(items, clf, progress, on_photo)
     if progress is not None:
         typer.echo("\r\033[K", err=True, nl=False)
     if config.json:
-        record = {
-            "model": str(path),
-            "crop_model": str(crop_path if singles else path),
-            "photos_dir": str(config.photos),
-            **result.to_dict(),
-        }
+        record = {"model": str(path), "photos_dir": str(config.photos), **result.to_dict()}
         typer.echo(json.dumps(record, indent=2))
         return
     typer.echo(f"model: {path}")
-    if singles and crop_path != path:
-        typer.echo(f"single digits (as `predict` reads them): {crop_path}")
     for line in report_lines(result):
         typer.echo(line)
     if config.draw is not None:

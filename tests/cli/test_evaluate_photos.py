@@ -234,10 +234,7 @@ def test_json_output_has_the_documented_schema(fake):
     )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert set(record) == {
-        "model", "crop_model", "photos_dir", "photos", "multi", "bag", "groups", "read_ms"
-    }  # fmt: skip
-    assert record["crop_model"] == record["model"] == str(MODEL)  # --model reads everything
+    assert set(record) == {"model", "photos_dir", "photos", "multi", "bag", "groups", "read_ms"}
     assert record["multi"] == {
         "right": 15,
         "truth": 24,
@@ -432,27 +429,3 @@ def test_a_missing_model_is_exit_4(tmp_path):
         app, ["evaluate", "--photos", str(REAL), "--model", str(tmp_path / "m.tflite")]
     )
     assert result.exit_code == 4, result.output
-
-
-def test_without_model_photos_use_the_page_default_and_single_digits_predicts(
-    monkeypatch, tmp_path
-):
-    """Each item is read as the command it stands for reads it: photos as `camera`
-    does, single-digit crops as `predict` does, each with its own bundled default."""
-    from edgecnn import defaults
-
-    monkeypatch.chdir(tmp_path)  # no artifacts/ here
-    result = runner.invoke(app, ["evaluate", "--photos", str(REAL), "--json"])
-    assert result.exit_code == 0, result.output
-    record = json.loads(result.stdout)
-    assert record["model"] == str(defaults.bundled_model())
-    assert record["crop_model"] == str(defaults.bundled_model(crop=True))
-    assert record["crop_model"] != record["model"]
-    by_crop = runner.invoke(
-        app, ["evaluate", "--photos", str(REAL), "--json", "--model", record["crop_model"]]
-    )
-    by_page = runner.invoke(
-        app, ["evaluate", "--photos", str(REAL), "--json", "--model", record["model"]]
-    )
-    assert json.loads(by_crop.stdout)["groups"] == record["groups"]
-    assert json.loads(by_page.stdout)["multi"] == record["multi"]

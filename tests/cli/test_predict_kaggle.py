@@ -70,7 +70,7 @@ def test_the_default_model_and_a_labelled_train_csv(tmp_path, mnist_test, monkey
     accuracy = float(np.mean(rows[:, 1] == labels[:300]))
     assert accuracy >= 0.98
     assert f"accuracy {accuracy:.2%} against it" in result.stdout
-    assert bundled_model(crop=True).name in result.stdout  # single crops: the crop model
+    assert bundled_model().name in result.stdout
 
 
 def test_json_summary(small_test, model_path, tmp_path):

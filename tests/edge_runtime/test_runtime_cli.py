@@ -81,17 +81,12 @@ def test_predict_json(model_path, digit_files):
 def test_predict_uses_a_default_model_and_names_it(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no artifacts/ here: the bundled model is used
     assert defaults.resolve_model(None) == defaults.bundled_model()
-    assert defaults.resolve_model(None, crop=True) == defaults.bundled_model(crop=True)
-    assert defaults.bundled_model().is_file() and defaults.bundled_model(crop=True).is_file()
+    assert defaults.bundled_model().is_file()
     path, label = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"{path}: {label}  confidence " + result.stdout.split()[-1]
-    # one digit per image: the single-crop default
-    assert result.stderr == f"model: {defaults.bundled_model(crop=True)}\n"
-    result = runner.invoke(app, ["predict", str(path), "--all-digits"])
-    assert result.exit_code == 0, result.output
-    assert result.stderr == f"model: {defaults.bundled_model()}\n"  # a page: the page default
+    assert result.stderr == f"model: {defaults.resolve_model(None)}\n"
 
 
 def test_predict_names_no_model_it_was_given(model_path, digit_files):
@@ -164,7 +159,7 @@ def test_a_missing_model_exits_4_with_a_hint(digit_files, tmp_path):
 
 def test_no_model_anywhere_exits_4(digit_files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(defaults, "bundled_model", lambda crop=False: tmp_path / "none.tflite")
+    monkeypatch.setattr(defaults, "bundled_model", lambda: tmp_path / "none.tflite")
     path, _ = digit_files["mnist.png"]
     result = runner.invoke(app, ["predict", str(path)])
     assert result.exit_code == 4

@@ -97,11 +97,9 @@ def test_the_wheel_installs_only_our_three_top_level_names(wheel: Path) -> None:
     assert tops == SHIPPED
     assert any(n.startswith("edgecnn/train/") for n in names)
     assert any(n.startswith("edgecnn/export/") for n in names)
-    for model in (bundled_model(), bundled_model(crop=True)):
-        default = f"models/{model.name}"
-        for data in (default, default.replace(".tflite", ".json")):
-            assert f"edgecnn/data/{data}" in names
-    assert "edgecnn/data/samples/digits_clip.avi" in names
+    default = f"models/{bundled_model().name}"
+    for data in (default, default.replace(".tflite", ".json"), "samples/digits_clip.avi"):
+        assert f"edgecnn/data/{data}" in names
     assert "edgecnn/data/mnist/SHA256SUMS" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
@@ -128,8 +126,7 @@ def test_predict_from_the_wheel_answers_as_the_checkout(
         ok(run([str(edge_venv / "edgecnn"), "predict", "--json", *paths], cwd=elsewhere))
     )
     assert Path(installed["model"]).is_relative_to(edge_venv.parent)  # the bundled one
-    # one digit per image: the bundled single-crop default
-    assert installed["model"].endswith(f"edgecnn/data/models/{bundled_model(crop=True).name}")
+    assert installed["model"].endswith(f"edgecnn/data/models/{bundled_model().name}")
     ours = json.loads(ok(run(checkout("predict", "--json", *paths), cwd=elsewhere)))
     assert installed["results"] == ours["results"]
     digits = [r["digit"] for r in installed["results"]]
@@ -184,5 +181,4 @@ def test_evaluate_and_bench_run_from_the_wheel_without_tensorflow(
     assert report["data"].startswith("bundled MNIST") and "SHA256SUMS verified" in report["data"]
     assert report["accuracy"] == pytest.approx(sidecar["quantized_accuracy"], abs=1e-4)
     bench = ok(run([edgecnn, "bench", "--runs", "20", "--threads", "1", "--json"], cwd=elsewhere))
-    crop_model = ok(run([edgecnn, "data", "crop-model"], cwd=elsewhere)).strip()
-    assert json.loads(bench)["model"] == crop_model  # bench times predict: the crop default
+    assert json.loads(bench)["model"] == model
