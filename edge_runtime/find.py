@@ -116,6 +116,16 @@ STACK_PITCH = 0.8
 STACK_PART = (0.45, 1.4)
 #: A hole that tells two digits side by side is this much of its line's height or more.
 HOLE = 0.15
+#: A light-ink verdict stands only where the frame's skew, its light flattened, is above
+#: this (chalk's few bright strokes make a bright tail; a marker's bold strokes a dark one).
+DARK_TAIL = -0.3
+#: Digits at least HUGE of the frame's short side tall are looked for again with the
+#: frame's long side HUGE_SIZE px, where a marker's strokes are thin; what was found
+#: inside it at least PIECES of its height tall may be a digit of its own. Such a digit is
+#: no line (at least HUGE_THIN as wide as tall) and its stroke is bold (at least
+#: HUGE_BOLD of its height there: a slanted sheet's edge is under 0.05, a marker's
+#: digits on cards 0.16-0.34).
+HUGE, HUGE_SIZE, PIECES, HUGE_THIN, HUGE_BOLD = 0.3, 128, 0.6, 0.2, 0.1
 # Two neighbours in a line are read as one digit too when they are at most JOIN_GAP of
 # the line's height apart, together at most JOIN_WIDE of it wide, and one of them under
 # JOIN_SHORT of it tall (a piece, not a whole digit); the one reading must be sure.
@@ -226,6 +236,9 @@ class _Found:
     small_boxes: list[Box] = field(default_factory=list)  # those marks, at the working scale
     channel: U8 | None = None  # the ink channel the contrast came from
     light_ink: bool = False
+    # a coarse look for digits filling the frame: per candidate, the (part, candidate,
+    # tall) of the other parts it may be the whole of (see :func:`_huge`)
+    covers: list[list[tuple[int, int, bool]]] | None = None
 
 
 # ------------------------------------------------------------------ public functions
@@ -247,7 +260,9 @@ def find_digit_boxes(image: Any, config: FindConfig | None = None) -> list[Box]:
         ImageError: not an image.
         MissingDependencyError: OpenCV is not installed.
     """
-    parts = _find(image, config or DEFAULT_CONFIG)
+    # a digit filling the frame, found whole at a coarse look, is only told from its
+    # pieces by reading it (read_digits)
+    parts = [p for p in _find(image, config or DEFAULT_CONFIG) if p.covers is None]
     boxes = [p.to_image(p.candidates[i].box) for p in parts for line in p.lines for i in line]
     if len(parts) > 1:  # lines across parts are told in the image
         boxes = [boxes[i] for line in group_lines(boxes) for i in line]
@@ -317,6 +332,7 @@ def read_lines(
     # two neighbours that may be the pieces of one digit: their options' places in
     # ``options``, and the crop of the two read as one, with its box
     joins: list[tuple[int, int, int, Box]] = []
+    where: dict[tuple[int, int], int] = {}  # (part, candidate) -> its place in ``options``
     for part_no, found in enumerate(parts):
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
@@ -328,7 +344,7 @@ def read_lines(
                     cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash
                 )
                 if opts:
-                    placed[i] = len(options)
+                    placed[i] = where[part_no, i] = len(options)
                     options.append((part_no, line_no, opts, aspect, straight))
             for a, b in itertools.pairwise(line):
                 if a in placed and b in placed:
@@ -369,6 +385,32 @@ def read_lines(
             options[a] = (part_no, line_no, [[(index, box)]], aspect, 1)
             options[b] = (part_no, line_no, [], aspect, 0)
             taken.update((a, b))
+    # A digit filling the frame, found at a coarse look, stands for what was found inside
+    # it where it reads surely and nothing inside as tall as a digit of it reads surely
+    # too (a row of digits, one box at the coarse look); else it goes.
+    def sure(k: int) -> bool:
+        whole = options[k][2][0] if options[k][2] else []
+        return (
+            len(whole) == 1
+            and confidence[whole[0][0]] >= touching.SURE
+            and (gated is None or float(gated[0][whole[0][0]]) >= touching.GATE_SURE)
+        )
+
+    for part_no, found in enumerate(parts):
+        for i, covered in enumerate(found.covers or []):
+            if (part_no, i) not in where:
+                continue
+            k = where[part_no, i]
+            _, line_no, opts, aspect, _ = options[k]
+            inside = [where[n, c] for n, c, _ in covered if (n, c) in where]
+            tall = [where[n, c] for n, c, big in covered if big and (n, c) in where]
+            if not sure(k) or any(sure(other) for other in tall):
+                options[k] = (part_no, line_no, [], aspect, 0)
+                continue
+            options[k] = (part_no, line_no, [opts[0]], aspect, 1)
+            for other in inside:
+                p, ln, _, asp, _ = options[other]
+                options[other] = (p, ln, [], asp, 0)
     # each pick: its crop, its box at its part's scale, the same in the image
     chosen: dict[tuple[int, int], list[tuple[int, Box, Box]]] = {}
     for part_no, line_no, opts, aspect, straight in options:
@@ -705,9 +747,61 @@ def _find_scaled(
         if finer > FINER * scale:
             found = _find_at(cv2, view, shape, light_ink, region, finer, cfg, faint, photo)
             scale = finer
-    if not photo:
-        return [found]
-    return _closer(cv2, view, shape, light_ink, region, cfg, found, scale)
+    parts = [found]
+    if photo:
+        parts = _closer(cv2, view, shape, light_ink, region, cfg, found, scale)
+    return _huge(cv2, view, shape, light_ink, region, cfg, parts, scale)
+
+
+def _huge(
+    cv2: Any,
+    view: _View,
+    shape: tuple[int, ...],
+    light_ink: bool,
+    region: U8 | None,
+    cfg: FindConfig,
+    parts: list[_Found],
+    scale: float,
+) -> list[_Found]:
+    """Digits filling much of the frame, looked for at a coarse scale.
+
+    A marker's strokes on a card held up to a webcam are wider than the paper estimate
+    reaches at the usual scale: what is found there is pieces of them (read as 1s) or
+    nothing. At HUGE_SIZE px they are thin. Such a digit is a part of its own, each
+    candidate with the candidates of ``parts`` it covers (``_Found.covers``); reading
+    decides (:func:`read_lines`): it stands for them only where it reads surely.
+    """
+    height, width = shape[:2]
+    coarse = HUGE_SIZE / max(height, width)
+    if coarse * FINER > scale:
+        return parts
+    probe = _find_at(cv2, view, shape, light_ink, region, coarse, cfg, None, False)
+    short = HUGE * min(height, width)
+    keep: list[int] = []
+    covers: list[list[tuple[int, int, bool]]] = []
+    for j, cand in enumerate(probe.candidates):
+        box = probe.to_image(cand.box)
+        if box[3] < short or box[2] < HUGE_THIN * box[3] or cand.stroke < HUGE_BOLD * cand.box[3]:
+            continue  # small; a line (a sheet's edge; a thin 1 is read whole anyway); fine ink
+        keep.append(j)
+        covers.append(
+            [
+                (n, i, part.to_image(c.box)[3] >= PIECES * box[3])
+                for n, part in enumerate(parts)
+                for i, c in enumerate(part.candidates)
+                if _within(part.to_image(c.box), box)
+            ]
+        )
+    if not keep:
+        return parts
+    return [*parts, replace(_subset(probe, keep), covers=covers)]
+
+
+def _within(inner: Box, outer: Box) -> bool:
+    """Half or more of ``inner`` lies in ``outer``."""
+    w = min(inner[0] + inner[2], outer[0] + outer[2]) - max(inner[0], outer[0])
+    h = min(inner[1] + inner[3], outer[1] + outer[3]) - max(inner[1], outer[1])
+    return w > 0 and h > 0 and w * h >= 0.5 * inner[2] * inner[3]
 
 
 def _closer(
@@ -945,6 +1039,16 @@ def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
 
     dark, light = thin(small)
     if light <= dark:
+        return False
+    # Chalk is a few bright strokes on a board: the frame's tail is bright. Marker strokes
+    # too bold to be thin here leave thin bright gaps between them, but the tail of the
+    # frame, its light flattened, is dark.
+    flat = small.astype(np.float32)
+    k = max(3, (max(flat.shape) // 3) | 1)
+    flat -= cv2.GaussianBlur(flat, (k, k), 0)
+    flat -= float(flat.mean())
+    spread = float(np.sqrt((flat * flat).mean()))
+    if spread > 0 and float((flat**3).mean()) / spread**3 < DARK_TAIL:
         return False
     # In a photo far bigger than the view, grain and JPEG blocks are thin both ways and
     # can outweigh small writing: there only what stands above the grain counts.
