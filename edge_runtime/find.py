@@ -385,6 +385,7 @@ def read_lines(
             options[a] = (part_no, line_no, [[(index, box)]], aspect, 1)
             options[b] = (part_no, line_no, [], aspect, 0)
             taken.update((a, b))
+
     # A digit filling the frame, found at a coarse look, stands for what was found inside
     # it where it reads surely and nothing inside as tall as a digit of it reads surely
     # too (a row of digits, one box at the coarse look); else it goes.
