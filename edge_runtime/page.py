@@ -30,6 +30,8 @@ THUMB_SIZE = 256
 SMOOTH = 0.06
 #: Frames smaller than this (short side, px) are crops: no sheet is looked for.
 MIN_FRAME = 120
+#: Sheet and desk are at least this many grey levels apart (0-255).
+MIN_STEP = 40
 #: The sheet's border left out of the rectified image (fraction of its size).
 INSET = 0.015
 
@@ -76,8 +78,11 @@ def find_sheet(cv2: Any, grey: U8) -> Sheet | None:
         return None
     lo = float(hist[:cut] @ levels[:cut] / hist[:cut].sum())
     hi = float(hist[cut:] @ levels[cut:] / hist[cut:].sum())
-    if hi - lo < 60 or lo > 0.55 * hi:
-        return None  # one brightness all over: paper filling the frame, or no paper
+    # One brightness all over (paper filling the frame, or no paper): the two levels are
+    # close, against each other, or both so dark that noise tells them apart. A dim photo
+    # of a sheet on a desk has them 40-60 grey levels apart, a third of what daylight gives.
+    if hi - lo < MIN_STEP or lo > 0.55 * hi:
+        return None
     f = small.astype(np.float32)
     mean = cv2.blur(f, (5, 5))
     rough = cv2.sqrt(cv2.max(cv2.blur(f * f, (5, 5)) - mean * mean, 0)) / cv2.max(mean, 1)
