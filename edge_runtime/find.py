@@ -53,9 +53,10 @@ from edge_runtime.results import DigitLine, DigitReading
 Box = tuple[int, int, int, int]
 U8 = npt.NDArray[np.uint8]
 
-# Marks shorter than SMALL of their line's median height are dots, commas or broken-off
-# strokes, not digits; a closed loop down to SMALLEST is a 0 written small.
-SMALL, SMALLEST = 0.4, 0.3
+# Marks shorter than SMALL of their line's median height are dots, commas, broken-off
+# strokes or small letters (a unit after a number: "mm", "kg"), not digits; a closed
+# loop down to SMALLEST is a 0 written small.
+SMALL, SMALLEST = 0.5, 0.3
 # Faint ink is looked for only where this share of the frame is fainter than ink at the
 # usual level but above the faint floor.
 FAINT_SHARE = 0.0005

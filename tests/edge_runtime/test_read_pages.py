@@ -922,3 +922,37 @@ def test_cards_held_up_to_a_webcam_are_read_whole_not_in_pieces(classifier, full
     assert right >= 0.8 * truth, (right, truth)
     assert false <= 0.15 * truth, (false, truth)
     assert exact[11] and exact[38], exact  # a 2 and a 20 read as 1s and 6s before
+
+
+def _lowercase(text: str, height: int) -> np.ndarray:
+    """``text`` in Hershey simplex, ink 0-255 cut to its ink, scaled so that its letters
+    (no ascenders) are ``height`` px tall."""
+    img = np.zeros((200, 400), np.uint8)
+    cv2.putText(img, text, (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 3.0, 255, 7, cv2.LINE_AA)
+    ys, xs = np.nonzero(img > 60)
+    ink = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    f = height / ink.shape[0]
+    return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
+
+
+def test_lowercase_letters_half_a_digit_tall_are_no_digits_but_a_small_zero_is(source):
+    """A unit written after the digits ("mm"), its letters half as tall as the digits:
+    no candidate (they were read as 7s and 1s); a 0 written as small still is one."""
+    canvas = np.full((140, 620, 3), 235, np.uint8)
+    x = 20
+    for digit in (3, 5, 2, 8):
+        patch = _ink_of(source, digit)
+        _paste(canvas, patch, x, 20)
+        x += patch.shape[1] + 18
+    digit_h = _ink_of(source, 3).shape[0]
+    small = _ink_of(source, 0)
+    small = cv2.resize(small, (small.shape[1] * 45 // 100, digit_h * 45 // 100))
+    _paste(canvas, small, x, 20 + digit_h - small.shape[0])
+    zero_x = x
+    x += small.shape[1] + 40
+    word = _lowercase("mm", digit_h * 45 // 100)
+    _paste(canvas, word, x, 20 + digit_h - word.shape[0])
+    boxes = find_digit_boxes(canvas)
+    assert not [b for b in boxes if b[0] >= x - 4], boxes  # nothing of the word
+    assert [b for b in boxes if abs(b[0] - zero_x) <= 6], boxes  # the small 0
+    assert len(boxes) == 5, boxes
