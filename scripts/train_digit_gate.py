@@ -1,7 +1,7 @@
 """Train the digit gate shipped as ``edge_runtime/assets/digit_gate.tflite``.
 
 Usage:
-    python scripts/train_digit_gate.py [--seed 0] [--pages 300] [--epochs 8] [--filters 16]
+    python scripts/train_digit_gate.py [--seed 0] [--pages 600] [--epochs 8] [--filters 16]
                                        [--out edge_runtime/assets/digit_gate.tflite]
 
 The gate is a tiny binary CNN over the 28x28 crops that ``edge_runtime.preprocess.to_mnist``
@@ -568,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     """Make the data, train, convert, choose the threshold, measure, write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pages", type=int, default=300, help="training pages")
+    parser.add_argument("--pages", type=int, default=600, help="training pages")
     parser.add_argument("--val-pages", type=int, default=60, help="threshold-choice pages")
     parser.add_argument("--test-pages", type=int, default=80, help="held-out measuring pages")
     parser.add_argument("--digits", type=int, default=40_000, help="MNIST positives")
