@@ -1,7 +1,7 @@
 """Train the digit gate shipped as ``edge_runtime/assets/digit_gate.tflite``.
 
 Usage:
-    python scripts/train_digit_gate.py [--seed 0] [--pages 600] [--epochs 8] [--filters 16]
+    python scripts/train_digit_gate.py [--seed 0] [--pages 600] [--epochs 12] [--filters 16]
                                        [--out edge_runtime/assets/digit_gate.tflite]
 
 The gate is a tiny binary CNN over the 28x28 crops that ``edge_runtime.preprocess.to_mnist``
@@ -573,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-pages", type=int, default=80, help="held-out measuring pages")
     parser.add_argument("--digits", type=int, default=40_000, help="MNIST positives")
     parser.add_argument("--negatives", type=int, default=50_000, help="synthetic negatives")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--filters", type=int, default=16, help="first conv's filters")
     parser.add_argument("--keep", type=float, default=0.995, help="validation digits kept")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
