@@ -370,6 +370,11 @@ def read_lines(
     for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
+        # and it is a digit if either is: squashed, a long tail's thin stroke is the
+        # digit as MNIST draws it
+        digit_like[plain] |= digit_like[short]
+        if gated is not None:
+            gated[0][plain] = max(gated[0][plain], gated[0][short])
     taken: set[int] = set()
     for a, b, index, box in joins:
         first, second = options[a][2][0], options[b][2][0]
