@@ -120,6 +120,8 @@ HOLE = 0.15
 #: A light-ink verdict stands only where the frame's skew, its light flattened, is above
 #: this (chalk's few bright strokes make a bright tail; a marker's bold strokes a dark one).
 DARK_TAIL = -0.3
+# A loop a digit's ink closes: a hole of LOOP_AREA px or more, LOOP of its height across.
+LOOP_AREA, LOOP = 9, 0.05
 #: Digits at least HUGE of the frame's short side tall are looked for again with the
 #: frame's long side HUGE_SIZE px, where a marker's strokes are thin; what was found
 #: inside it at least PIECES of its height tall may be a digit of its own. Such a digit is
@@ -334,6 +336,7 @@ def read_lines(
     # ``options``, and the crop of the two read as one, with its box
     joins: list[tuple[int, int, int, Box]] = []
     where: dict[tuple[int, int], int] = {}  # (part, candidate) -> its place in ``options``
+    looped: set[int] = set()  # the crops whose ink (a candidate, or a part of a cut) closes a loop
     for part_no, found in enumerate(parts):
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
@@ -342,8 +345,9 @@ def read_lines(
                 _, _, w, h = found.candidates[i].box
                 aspect = w / max(1.0, min(h, line_height))
                 opts, straight = _options(
-                    cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash
-                )
+                    cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash,
+                    looped,
+                )  # fmt: skip
                 if opts:
                     placed[i] = where[part_no, i] = len(options)
                     options.append((part_no, line_no, opts, aspect, straight))
@@ -442,7 +446,9 @@ def read_lines(
         readings = []
         for index, _, image_box in picks:
             conf = float(confidence[index])
-            ok = conf >= min_confidence
+            # No 1 closes a loop (none of MNIST's 1,135 test 1s does): a stroke with a
+            # loop on it read as a 1 is another digit, or none. Not told.
+            ok = conf >= min_confidence and not (best[index] == 1 and index in looped)
             digit = int(best[index]) if ok else None
             readings.append(DigitReading(digit, conf, image_box, not ok))
         starts = [*split_numbers([box for _, box, _ in picks]), len(picks)]
@@ -460,6 +466,7 @@ def _options(
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
+    looped: set[int],
 ) -> tuple[list[touching.Option], int]:
     """The ways of reading one candidate (whole, or cut into touching digits), each
     crop queued in ``crops``; and how many of them come first that are not cut along a
@@ -470,6 +477,8 @@ def _options(
     whole = _queue(cv2, crops, squash, crop, h, line_height)
     if whole is not None:
         opts.append([(whole, cand.box)])
+        if _closes_loop(cv2, found, _members(found.labels[y : y + h, x : x + w], cand.ids), h):
+            looped.add(whole)
     most = touching.most_parts(aspect) if cfg.split else 1
     if most <= 1:
         return opts, len(opts)
@@ -484,7 +493,7 @@ def _options(
     for parts in straight_sets if three else []:
         curved_sets += _cut_wide_parts(parts, cand.box, line_height)
     for parts in straight_sets:
-        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash)
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, looped)
         if opt:
             opts.append(opt)
     # Only where no straight cut was found, in a box wider than tall: a path finds its
@@ -497,7 +506,7 @@ def _options(
                 more = _cut_wide_parts(halves, cand.box, line_height) if three else []
                 curved_sets += [halves, *more]
     for parts in curved_sets:
-        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash)
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, looped)
         if opt:
             opts.append(opt)
     return opts, straight
@@ -576,16 +585,22 @@ def _queue_parts(
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
+    looped: set[int],
 ) -> touching.Option | None:
-    """One cut of a candidate as a way of reading it, each part's crop queued; None when
-    the cut gave no parts or a part holds no digit."""
+    """One cut of a candidate as a way of reading it, each part's crop queued (and in
+    ``looped`` where its ink closes a loop); None when the cut gave no parts or a part
+    holds no digit."""
     opt: touching.Option = []
+    cx, cy = cand.box[:2]
     for box, selected in parts or []:
         crop = _crop(cv2, found, cand, selected, box, cfg.margin)
         piece = _queue(cv2, crops, squash, crop, box[3], line_height)
         if piece is None:
             return None
         opt.append((piece, box))
+        x, y, w, h = box
+        if _closes_loop(cv2, found, selected[y - cy : y - cy + h, x - cx : x - cx + w] > 0, h):
+            looped.add(piece)
     return opt or None
 
 
@@ -1642,6 +1657,25 @@ def _attach_fragments(
             extents[best] = (union, area + s_area)
             merged_into.add(s)
     return [g for k, g in enumerate(groups) if k not in merged_into]
+
+
+def _closes_loop(cv2: Any, found: _Found, ink: npt.NDArray[np.bool_], h: int) -> bool:
+    """Whether a digit's ink (over its box, ``h`` px tall) closes a loop: a hole of
+    LOOP_AREA px or more, as wide across (as a disc of its area) as LOOP of the height;
+    a speck of paper left inside a blurred or grainy stroke is smaller. Never for a big
+    digit (BIG of the frame or more): its bold strokes may be read at their rims, hollow."""
+    if h >= BIG * found.contrast.shape[0]:
+        return False
+    contours, hierarchy = cv2.findContours(
+        ink.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE
+    )
+    if hierarchy is None:
+        return False
+    least = max(LOOP_AREA, np.pi / 4 * (LOOP * h) ** 2)
+    return any(
+        parent >= 0 and cv2.contourArea(c) >= least
+        for c, parent in zip(contours, hierarchy[0][:, 3], strict=True)
+    )
 
 
 def _has_hole(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> bool:
