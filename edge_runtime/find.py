@@ -120,6 +120,9 @@ HOLE = 0.15
 #: A light-ink verdict stands only where the frame's skew, its light flattened, is above
 #: this (chalk's few bright strokes make a bright tail; a marker's bold strokes a dark one).
 DARK_TAIL = -0.3
+#: ... and none where the frame's median is this far (0-1) above its darkest twentieth
+#: and nearer its brightest: a frame mostly bright is paper.
+BRIGHT_FRAME = 0.15
 # A loop a digit's ink closes: a hole of LOOP_AREA px or more, LOOP of its height across.
 LOOP_AREA, LOOP = 9, 0.05
 #: Digits at least HUGE of the frame's short side tall are looked for again with the
@@ -1071,6 +1074,13 @@ def _is_light_ink(cv2: Any, grey: U8, polarity: Polarity) -> bool:
     flat -= float(flat.mean())
     spread = float(np.sqrt((flat * flat).mean()))
     if spread > 0 and float((flat**3).mean()) / spread**3 < DARK_TAIL:
+        return False
+    # And a board is mostly board, its median near its dark end. A frame whose median is
+    # far above its darkest twentieth (ink far darker than most of the frame) and near its
+    # bright end is paper, whatever thin bright gaps its bold strokes leave (a marker's 8
+    # or 9 filling half a card).
+    lo, mid, hi = np.percentile(small, (5, 50, 95))
+    if mid - lo >= BRIGHT_FRAME * 255 and mid - lo > 2 * (hi - mid):
         return False
     # In a photo far bigger than the view, grain and JPEG blocks are thin both ways and
     # can outweigh small writing: there only what stands above the grain counts.
