@@ -402,12 +402,12 @@ def read_lines(
     # A digit filling the frame, found at a coarse look, stands for what was found inside
     # it where it reads surely and nothing inside as tall as a digit of it reads surely
     # too (a row of digits, one box at the coarse look); else it goes.
-    def sure(k: int) -> bool:
+    def sure(k: int, gate_level: float = touching.GATE_SURE) -> bool:
         whole = options[k][2][0] if options[k][2] else []
         return (
             len(whole) == 1
             and confidence[whole[0][0]] >= touching.SURE
-            and (gated is None or float(gated[0][whole[0][0]]) >= touching.GATE_SURE)
+            and (gated is None or float(gated[0][whole[0][0]]) >= gate_level)
         )
 
     for part_no, found in enumerate(parts):
@@ -418,7 +418,11 @@ def read_lines(
             _, line_no, opts, aspect, _ = options[k]
             inside = [where[n, c] for n, c, _ in covered if (n, c) in where]
             tall = [where[n, c] for n, c, big in covered if big and (n, c) in where]
-            if not sure(k) or any(sure(other) for other in tall):
+            # The whole needs the gate only at its threshold: a marker's bold 1 or 0
+            # is most like the blobs the gate learned to doubt.
+            if not sure(k, 0.0 if gated is None else gated[1]) or any(
+                sure(other) for other in tall
+            ):
                 options[k] = (part_no, line_no, [], aspect, 0)
                 continue
             options[k] = (part_no, line_no, [opts[0]], aspect, 1)

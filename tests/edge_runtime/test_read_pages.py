@@ -982,3 +982,14 @@ def test_a_stroke_with_a_closed_loop_is_not_told_as_a_1(classifier, source):
     looped = [r for r in readings if r.box[0] >= x - 6]
     assert looped and all(r.digit != 1 for r in looped), readings
     assert [r.digit for r in readings if r.box[0] < x - 6] == [3, 5, 1], readings
+
+
+def test_a_bold_one_filling_a_card_is_read_though_the_gate_doubts_it(classifier, full_source):
+    """A felt-tip 1 300 px tall in a dim webcam frame (``make_pages.py --held-up --seed 1``,
+    card 18, as its JPEG): found whole at the coarse look and read as a sure 1, but bold
+    and blunt as it is the gate scores it low (the blobs it learned to doubt), and the
+    whole needed the gate's GATE_SURE; now its threshold."""
+    page = list(_held_up(full_source, 19))[18]
+    assert "".join(row.digits for row in page.rows) == "1"
+    image = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+    assert _confident(classifier, image) == "1"
