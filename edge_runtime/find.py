@@ -771,7 +771,9 @@ def _find_scaled(
             # deciding there whether the ink is faint.
             finer, faint = finest, None
         else:
-            return [found]
+            # nothing at the usual scale: a digit filling the frame may be there, its
+            # strokes too wide for the paper estimate (a marker, soft pencil)
+            return _huge(cv2, view, shape, light_ink, region, cfg, [found], scale)
         finer = min(finest, finer)
         if finer > FINER * scale:
             found = _find_at(cv2, view, shape, light_ink, region, finer, cfg, faint, photo)
@@ -804,7 +806,8 @@ def _huge(
     coarse = HUGE_SIZE / max(height, width)
     if coarse * FINER > scale:
         return parts
-    probe = _find_at(cv2, view, shape, light_ink, region, coarse, cfg, None, False)
+    # one faint mark alone may be a digit here: reading decides, with the gate
+    probe = _find_at(cv2, view, shape, light_ink, region, coarse, cfg, None, False, True)
     short = HUGE * min(height, width)
     keep: list[int] = []
     covers: list[list[tuple[int, int, bool]]] = []
@@ -989,6 +992,7 @@ def _find_at(
     cfg: FindConfig,
     faint: bool | None = None,
     photo: bool = False,
+    lone: bool = False,
 ) -> _Found:
     height, width = shape[:2]
     grey, colour = view.grey, view.colour
@@ -1010,7 +1014,7 @@ def _find_at(
         x, y, w, h = box
         return (int(x / sx), int(y / sy), max(1, round(w / sx)), max(1, round(h / sy)))
 
-    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint, photo)
+    return _analyse(cv2, ink, light_ink, paper_region, to_image, cfg, faint, photo, lone)
 
 
 def _channels(cv2: Any, image: Any) -> tuple[U8, U8 | None]:
@@ -1101,10 +1105,12 @@ def _analyse(
     cfg: FindConfig,
     faint: bool | None = None,
     photo: bool = False,
+    lone: bool = False,
 ) -> _Found:
     """The digit candidates at one scale, by line.
 
-    ``faint`` says whether the ink is read at the faint level (see
+    ``lone``: a faint mark alone counts too (else faint ink must be writing, two marks
+    side by side). ``faint`` says whether the ink is read at the faint level (see
     :func:`edge_runtime.ink.ink_level`); None decides it here, and a finer pass follows
     the coarse pass's choice. ``photo``: the image is far bigger than this scale.
     """
@@ -1145,7 +1151,7 @@ def _analyse(
             )
             # Marks alone only count in a photo, where small writing is dust here; in a
             # camera frame they are grain in a shadow.
-            if more and (writing or (photo and not again.candidates)):
+            if more and (writing or lone or (photo and not again.candidates)):
                 found, used_faint = again, True
             else:
                 used_faint = bool(faint)
