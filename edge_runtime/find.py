@@ -339,7 +339,9 @@ def read_lines(
     # ``options``, and the crop of the two read as one, with its box
     joins: list[tuple[int, int, int, Box]] = []
     where: dict[tuple[int, int], int] = {}  # (part, candidate) -> its place in ``options``
-    looped: set[int] = set()  # the crops whose ink (a candidate, or a part of a cut) closes a loop
+    # per crop of a candidate or of a part of a cut: whether its ink closes a loop, asked
+    # only of crops read as 1
+    loops: dict[int, Callable[[], bool]] = {}
     for part_no, found in enumerate(parts):
         for line_no, line in enumerate(found.lines):
             line_height = float(median([found.candidates[i].box[3] for i in line]))
@@ -349,7 +351,7 @@ def read_lines(
                 aspect = w / max(1.0, min(h, line_height))
                 opts, straight = _options(
                     cv2, found, found.candidates[i], line_height, aspect, cfg, crops, squash,
-                    looped,
+                    loops,
                 )  # fmt: skip
                 if opts:
                     placed[i] = where[part_no, i] = len(options)
@@ -369,19 +371,19 @@ def read_lines(
     gated = None
     digit_like = np.ones(len(crops), bool)
     if judge is not None:
-        gated = (np.asarray(judge.scores(batch), np.float32), judge.threshold)
-        digit_like = gated[0] >= judge.threshold
+        scores = np.asarray(judge.scores(batch), np.float32)
+        for plain, short in squash.items():
+            # a digit if either is: squashed, a long tail's thin stroke is the digit as
+            # MNIST draws it
+            scores[plain] = max(scores[plain], scores[short])
+        gated = (scores, judge.threshold)
+        digit_like = scores >= judge.threshold
     # What the gate takes for no digit is not reported. A whole box it takes for none
     # may be two digits touching, so then any sure cut of it wins; the gate still
     # judges each part chosen.
     for plain, short in squash.items():  # read the surer of the two
         if confidence[short] > confidence[plain]:
             best[plain], confidence[plain] = best[short], confidence[short]
-        # and it is a digit if either is: squashed, a long tail's thin stroke is the
-        # digit as MNIST draws it
-        digit_like[plain] |= digit_like[short]
-        if gated is not None:
-            gated[0][plain] = max(gated[0][plain], gated[0][short])
     taken: set[int] = set()
     for a, b, index, box in joins:
         first, second = options[a][2][0], options[b][2][0]
@@ -455,7 +457,8 @@ def read_lines(
             conf = float(confidence[index])
             # No 1 closes a loop (none of MNIST's 1,135 test 1s does): a stroke with a
             # loop on it read as a 1 is another digit, or none. Not told.
-            ok = conf >= min_confidence and not (best[index] == 1 and index in looped)
+            looped = best[index] == 1 and index in loops and loops[index]()
+            ok = conf >= min_confidence and not looped
             digit = int(best[index]) if ok else None
             readings.append(DigitReading(digit, conf, image_box, not ok))
         starts = [*split_numbers([box for _, box, _ in picks]), len(picks)]
@@ -473,7 +476,7 @@ def _options(
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
-    looped: set[int],
+    loops: dict[int, Callable[[], bool]],
 ) -> tuple[list[touching.Option], int]:
     """The ways of reading one candidate (whole, or cut into touching digits), each
     crop queued in ``crops``; and how many of them come first that are not cut along a
@@ -482,14 +485,13 @@ def _options(
     opts: list[touching.Option] = []
     crop = _crop(cv2, found, cand, cand.mask, cand.box, cfg.margin)
     whole = _queue(cv2, crops, squash, crop, h, line_height)
+    ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
     if whole is not None:
         opts.append([(whole, cand.box)])
-        if _closes_loop(cv2, found, _members(found.labels[y : y + h, x : x + w], cand.ids), h):
-            looped.add(whole)
+        loops[whole] = functools.partial(_closes_loop, cv2, found, ink, h)
     most = touching.most_parts(aspect) if cfg.split else 1
     if most <= 1:
         return opts, len(opts)
-    ink = _members(found.labels[y : y + h, x : x + w], cand.ids)
     between = touching.between_holes(_holes(cv2, ink, min(h, line_height)))
     cuts = [
         touching.parts(ink, cand.box, c, line_height) for c in touching.cut_sets(ink, most, between)
@@ -500,7 +502,7 @@ def _options(
     for parts in straight_sets if three else []:
         curved_sets += _cut_wide_parts(parts, cand.box, line_height)
     for parts in straight_sets:
-        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, looped)
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, loops)
         if opt:
             opts.append(opt)
     # Only where no straight cut was found, in a box wider than tall: a path finds its
@@ -513,7 +515,7 @@ def _options(
                 more = _cut_wide_parts(halves, cand.box, line_height) if three else []
                 curved_sets += [halves, *more]
     for parts in curved_sets:
-        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, looped)
+        opt = _queue_parts(cv2, found, cand, parts, line_height, cfg, crops, squash, loops)
         if opt:
             opts.append(opt)
     return opts, straight
@@ -592,11 +594,11 @@ def _queue_parts(
     cfg: FindConfig,
     crops: list[U8],
     squash: dict[int, int],
-    looped: set[int],
+    loops: dict[int, Callable[[], bool]],
 ) -> touching.Option | None:
     """One cut of a candidate as a way of reading it, each part's crop queued (and in
-    ``looped`` where its ink closes a loop); None when the cut gave no parts or a part
-    holds no digit."""
+    ``loops``, how to tell whether its ink closes a loop); None when the cut gave no parts
+    or a part holds no digit."""
     opt: touching.Option = []
     cx, cy = cand.box[:2]
     for box, selected in parts or []:
@@ -606,8 +608,8 @@ def _queue_parts(
             return None
         opt.append((piece, box))
         x, y, w, h = box
-        if _closes_loop(cv2, found, selected[y - cy : y - cy + h, x - cx : x - cx + w] > 0, h):
-            looped.add(piece)
+        part = selected[y - cy : y - cy + h, x - cx : x - cx + w]
+        loops[piece] = functools.partial(_closes_loop, cv2, found, part, h)
     return opt or None
 
 
@@ -1679,31 +1681,35 @@ def _attach_fragments(
     return [g for k, g in enumerate(groups) if k not in merged_into]
 
 
-def _closes_loop(cv2: Any, found: _Found, ink: npt.NDArray[np.bool_], h: int) -> bool:
-    """Whether a digit's ink (over its box, ``h`` px tall) closes a loop: a hole of
-    LOOP_AREA px or more, as wide across (as a disc of its area) as LOOP of the height;
+def _hole_areas(cv2: Any, ink: npt.NDArray[Any]) -> list[float]:
+    """The area (px) of each hole the ink (nonzero) encloses."""
+    contours, hierarchy = cv2.findContours(
+        ink.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if hierarchy is None:
+        return []
+    return [
+        float(cv2.contourArea(c))
+        for c, parent in zip(contours, hierarchy[0][:, 3], strict=True)
+        if parent >= 0
+    ]
+
+
+def _closes_loop(cv2: Any, found: _Found, ink: npt.NDArray[Any], h: int) -> bool:
+    """Whether a digit's ink (nonzero, over its box, ``h`` px tall) closes a loop: a hole
+    of LOOP_AREA px or more, as wide across (as a disc of its area) as LOOP of the height;
     a speck of paper left inside a blurred or grainy stroke is smaller. Never for a big
     digit (BIG of the frame or more): its bold strokes may be read at their rims, hollow."""
     if h >= BIG * found.contrast.shape[0]:
         return False
-    contours, hierarchy = cv2.findContours(
-        ink.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE
-    )
-    if hierarchy is None:
-        return False
     least = max(LOOP_AREA, np.pi / 4 * (LOOP * h) ** 2)
-    return any(
-        parent >= 0 and cv2.contourArea(c) >= least
-        for c, parent in zip(contours, hierarchy[0][:, 3], strict=True)
-    )
+    return any(area >= least for area in _hole_areas(cv2, ink))
 
 
 def _has_hole(cv2: Any, labels: npt.NDArray[np.int32], group: list[int], box: Box) -> bool:
     """Whether a group's ink encloses a hole (a closed loop, as in 0, 6, 8, 9)."""
     x, y, w, h = box
-    ink = _members(labels[y : y + h, x : x + w], group).astype(np.uint8)
-    hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1]
-    return hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
+    return bool(_hole_areas(cv2, _members(labels[y : y + h, x : x + w], group)))
 
 
 def _holes(cv2: Any, ink: npt.NDArray[np.bool_], height: float) -> list[Box]:
