@@ -60,6 +60,11 @@ def full_source() -> DigitSource:
     return DigitSource(images, _idx("train-labels-idx1-ubyte.gz", 8))
 
 
+def _decoded(page) -> np.ndarray:
+    """A generated page as its JPEG decodes: what ``make_pages.py`` writes and a reader gets."""
+    return cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+
+
 def _edit_distance(a: str, b: str) -> int:
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -644,7 +649,7 @@ def test_a_sheet_edge_in_hairline_dashes_does_not_make_a_felt_pen_look_like_stri
     rng = page_rng(2, 8)
     page = render_page(PageOptions.random(rng), full_source, rng)
     assert page.digits == "321561825"
-    photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)  # JPEG q70
+    photo = _decoded(page)  # JPEG q70
     read = "".join(_read_text(classifier, photo))
     assert _edit_distance(read, page.digits) <= 3, read
 
@@ -655,7 +660,7 @@ def test_a_sheet_edge_read_at_the_faint_level_gives_no_lone_ones(classifier, ful
     each a confident 1."""
     rng = page_rng(1, 59)
     page = render_page(PageOptions.random(rng), full_source, rng)
-    photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+    photo = _decoded(page)
     lines = [line.text for line in read_lines(classifier, photo)]
     assert len(lines) == len(page.rows) == 2, lines
 
@@ -864,7 +869,7 @@ def test_an_open_four_in_two_pieces_is_read_as_one_four(full_source):
         for seed, index in ((1, 41), (2, 17), (5, 42)):
             rng = page_rng(seed, index)
             page = render_page(PageOptions.random(rng), full_source, rng)
-            photo = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+            photo = _decoded(page)
             read = [r for line in read_lines(clf, photo) for r in line.readings if not r.rejected]
             for row in page.rows:
                 for digit, (x, y, w, h) in zip(row.digits, row.boxes, strict=True):
@@ -991,7 +996,7 @@ def test_a_bold_one_filling_a_card_is_read_though_the_gate_doubts_it(classifier,
     whole needed the gate's GATE_SURE; now its threshold."""
     page = list(_held_up(full_source, 19))[18]
     assert "".join(row.digits for row in page.rows) == "1"
-    image = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+    image = _decoded(page)
     assert _confident(classifier, image) == "1"
 
 
@@ -1002,5 +1007,5 @@ def test_a_pencil_digit_filling_a_card_alone_is_found(classifier, full_source):
     (a shadowed edge). Found now, and read."""
     page = list(_held_up(full_source, 6))[5]
     assert "".join(row.digits for row in page.rows) == "0"
-    image = cv2.imdecode(np.frombuffer(page.encode(), np.uint8), cv2.IMREAD_COLOR)
+    image = _decoded(page)
     assert _confident(classifier, image) == "0"
