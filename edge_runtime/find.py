@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from statistics import median
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -87,6 +87,10 @@ FINER = 1.3
 SOFT = 1.6
 HYSTERESIS = 0.6
 WEAK = 0.5
+# Found again with hysteresis, a ruled line is a run across gaps up to BRIDGE px long (the
+# grain of pencil on lined paper breaks it at the weak level); LINE_EDGE px of its ragged
+# edges go with it.
+BRIDGE, LINE_EDGE = 6, 2
 # No digit fills less of its box than this.
 SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
@@ -1408,9 +1412,11 @@ def _completed(
     where it joins ink above ``level``, never alone. None when that leaves more marks
     too small to read than before: joined-up grain leaves as many or fewer, while
     texture at that level (a desk, rough paper) is more dust, not whole strokes."""
-    strong = found.mask
     low = cv2.threshold(contrast, weak, 255, cv2.THRESH_BINARY)[1]
-    mask = cv2.max(_remove_long_lines(cv2, low), strong)
+    # Ruled lines show whole at the weak level, broken by grain: bridged, they are found
+    # and go, from the ink at the level too (the line there is the same line in pieces).
+    mask = _remove_long_lines(cv2, cv2.max(low, found.mask), BRIDGE)
+    strong = cv2.bitwise_and(found.mask, mask)
     n, labels, stats = components(cv2, mask, 8)
     alive = np.zeros(n, bool)
     alive[np.unique(labels[strong > 0])] = True
@@ -1515,8 +1521,12 @@ def _drop_dashed_edges(candidates: list[_Candidate]) -> list[_Candidate]:
     return [c for c in candidates if id(c) not in dashed]
 
 
-def _remove_long_lines(cv2: Any, mask: U8) -> U8:
-    """Drop ruled lines and long edges: straight runs longer than any digit."""
+def _remove_long_lines(cv2: Any, mask: U8, bridge: int = 0) -> U8:
+    """Drop ruled lines and long edges: straight runs longer than any digit.
+
+    ``bridge``: a line's run counts across gaps this many pixels long (grain breaks it
+    at a weak level), and what lies within LINE_EDGE pixels of it goes with it.
+    """
     h, w = mask.shape
     across, down = max(48, w // 3), max(48, int(h * 0.95))
     # A row (column) with fewer ink pixels than a line is long holds no such line, unless
@@ -1530,14 +1540,27 @@ def _remove_long_lines(cv2: Any, mask: U8) -> U8:
     held = np.nonzero(rows >= (across - 1) // 2)[0]
     if len(held):
         band = np.ascontiguousarray(mask[held])
-        lines[held] = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
+        lines[held] = _runs(cv2, band, (1, across), (1, bridge + 1))
     held = np.nonzero(cols >= (down - 1) // 2)[0]
     if len(held):
         band = np.ascontiguousarray(mask[:, held])
-        vertical = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+        vertical = _runs(cv2, band, (down, 1), (bridge + 1, 1))
         lines[:, held] = cv2.max(lines[:, held], vertical)
+    if bridge and cv2.countNonZero(lines):
+        edge = np.ones((2 * LINE_EDGE + 1, 2 * LINE_EDGE + 1), np.uint8)
+        lines = cv2.bitwise_and(cv2.dilate(lines, edge), mask)
     result: U8 = cv2.subtract(mask, lines)
     return result
+
+
+def _runs(cv2: Any, band: U8, length: tuple[int, int], gap: tuple[int, int]) -> U8:
+    """The pixels of ``band`` on straight runs at least ``length`` (rows, columns) long,
+    counted across gaps shorter than ``gap``."""
+    run = np.ones(length, np.uint8)
+    if gap == (1, 1):
+        return cast(U8, cv2.morphologyEx(band, cv2.MORPH_OPEN, run))
+    closed = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones(gap, np.uint8))
+    return cast(U8, cv2.bitwise_and(cv2.morphologyEx(closed, cv2.MORPH_OPEN, run), band))
 
 
 def _group(
