@@ -90,7 +90,7 @@ WEAK = 0.5
 # Found again with hysteresis, a ruled line is a run across gaps up to BRIDGE px long (the
 # grain of pencil on lined paper breaks it at the weak level); LINE_EDGE px of its ragged
 # edges go with it.
-BRIDGE, LINE_EDGE = 6, 2
+BRIDGE, LINE_EDGE = 6, 1
 # No digit fills less of its box than this.
 SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
