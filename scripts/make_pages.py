@@ -2,7 +2,8 @@
 
 Usage:
     python scripts/make_pages.py OUT_DIR [--count 60] [--seed 0] [--twelve-mp 0.0]
-                                         [--held-up] [--mnist data/mnist]
+                                         [--held-up] [--ink pencil] [--paper lined]
+                                         [--mnist data/mnist]
 
 Writes ``OUT_DIR/pages/*.jpg`` and ``OUT_DIR/manifest.json`` in the format of
 ``../shared/data/real-dev/manifest.json``, so the same scorer reads both::
@@ -21,6 +22,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# tools.pages' Ink and Paper values (listed here: the choices are needed before the import)
+INKS = ("black", "blue", "red", "pencil")
+PAPERS = ("white", "grey", "yellow", "lined", "grid")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         help="cards of one to three big digits held up to a webcam (640x480), not pages",
     )
     parser.add_argument(
+        "--ink",
+        action="append",
+        choices=INKS,
+        help="write every page in this ink (repeat for one of several); default: all kinds",
+    )
+    parser.add_argument(
+        "--paper",
+        action="append",
+        choices=PAPERS,
+        help="write every page on this paper (repeat for one of several); default: all kinds",
+    )
+    parser.add_argument(
         "--mnist", type=Path, default=None, help="MNIST folder (default: the bundled data/mnist)"
     )
     args = parser.parse_args(argv)
@@ -47,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))  # tools/ is not installed with the package
     from edge_runtime.errors import EdgeCNNError
     from edgecnn.train.data import load_mnist
-    from tools.pages import DigitSource, write_set
+    from tools.pages import DigitSource, Ink, Paper, write_set
 
     try:
         data = load_mnist(args.mnist)
@@ -62,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         twelve_mp=args.twelve_mp,
         held_up=args.held_up,
+        inks=[Ink(name) for name in args.ink or ()],
+        papers=[Paper(name) for name in args.paper or ()],
     )
     took = time.perf_counter() - start
     print(f"wrote {args.count} pages and {manifest} in {took:.1f} s")

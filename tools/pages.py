@@ -20,7 +20,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -1120,6 +1121,8 @@ def write_set(
     seed: int = 0,
     twelve_mp: float = 0.0,
     held_up: bool = False,
+    inks: Sequence[Ink] = (),
+    papers: Sequence[Paper] = (),
 ) -> Path:
     """Write ``count`` varied pages and their ``manifest.json`` to ``folder``.
 
@@ -1136,6 +1139,9 @@ def write_set(
         twelve_mp: the share of 12 MP pages.
         held_up: cards of big digits held up to a webcam (:meth:`PageOptions.held_up`)
             instead of varied pages.
+        inks: when given, every page is written in one of these (each equally likely),
+            the rest of its options drawn as usual: a set of one condition to tune for.
+        papers: the same for the paper.
 
     Returns:
         The manifest's path.
@@ -1146,6 +1152,14 @@ def write_set(
     for i in range(count):
         rng = page_rng(seed, i)
         options = PageOptions.held_up(rng) if held_up else PageOptions.random(rng, twelve_mp)
+        if inks or papers:
+            # drawn apart from ``rng``: its other options are those of the unforced set
+            pick = np.random.default_rng([seed, i, 1])
+            options = replace(
+                options,
+                ink=inks[int(pick.integers(len(inks)))] if inks else options.ink,
+                paper=papers[int(pick.integers(len(papers)))] if papers else options.paper,
+            )
         page = render_page(options, source, rng)
         ext = ".png" if page.options.jpeg_quality is None else ".jpg"
         rel = f"pages/page_{i:03d}{'' if page.rows_apart else '_raw'}{ext}"
@@ -1163,6 +1177,8 @@ def write_set(
             "count": count,
             "twelve_mp": twelve_mp,
             "held_up": held_up,
+            **({"inks": [i.value for i in inks]} if inks else {}),
+            **({"papers": [p.value for p in papers]} if papers else {}),
         },
         "items": items,
     }

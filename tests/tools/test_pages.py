@@ -288,6 +288,40 @@ def test_write_set_writes_a_real_dev_manifest(tmp_path: Path, source: DigitSourc
     assert (again / first).read_bytes() == (tmp_path / first).read_bytes()
 
 
+def test_a_set_of_one_ink_and_paper_keeps_the_other_options_of_its_seed(
+    tmp_path: Path, source: DigitSource
+) -> None:
+    plain = json.loads(write_set(tmp_path / "plain", source, count=4, seed=3).read_text())
+    forced = json.loads(
+        write_set(
+            tmp_path / "forced",
+            source,
+            count=4,
+            seed=3,
+            inks=[Ink.PENCIL],
+            papers=[Paper.LINED, Paper.GRID],
+        ).read_text()
+    )
+    assert forced["generator"]["inks"] == ["pencil"]
+    assert forced["generator"]["papers"] == ["lined", "grid"]
+    assert "inks" not in plain["generator"]
+    for a, b in zip(plain["items"], forced["items"], strict=True):
+        assert b["options"]["ink"] == "pencil" and b["options"]["paper"] in ("lined", "grid")
+        rest = {k: v for k, v in a["options"].items() if k not in ("ink", "paper")}
+        assert rest == {k: v for k, v in b["options"].items() if k not in ("ink", "paper")}
+
+
+def test_make_pages_offers_every_ink_and_paper() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_pages", REPO / "scripts" / "make_pages.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert tuple(i.value for i in Ink) == script.INKS
+    assert tuple(p.value for p in Paper) == script.PAPERS
+
+
 def _rows_read(page, readings) -> tuple[int, int]:
     """Digits read right in the page's rows, by position after sorting by x."""
     right = total = 0
