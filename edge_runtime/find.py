@@ -91,6 +91,9 @@ WEAK = 0.5
 # grain of pencil on lined paper breaks it at the weak level); LINE_EDGE px of its ragged
 # edges go with it.
 BRIDGE, LINE_EDGE = 6, 1
+# Read at the faint level, writing the usual level found in pieces is found whole: its
+# marks this many times taller, in median and in all.
+WHOLE = 1.2
 # No digit fills less of its box than this.
 SPARSE = 0.06
 # Two pieces in one column of a line, each shorter than this share of its height, are
@@ -1144,7 +1147,7 @@ def _analyse(
         # No digit, or most of the ink in marks too small to be digits: faint ink is
         # missed or broken into dust at the usual level. Read again at the faint level
         # (a finer pass does whenever the coarse one did); keep what finds more digits,
-        # or more marks too small to read at this scale.
+        # or more marks too small to read at this scale, or the same writing whole.
         level = ink.ink_level(cv2, contrast, cfg.min_contrast)
         if not isinstance(level, int):
             again = _candidates(cv2, contrast, level, on_paper, cfg)
@@ -1154,7 +1157,7 @@ def _analyse(
             more = (len(again.candidates), again.small_marks) > (
                 len(found.candidates),
                 found.small_marks,
-            )
+            ) or _whole(again.candidates, found.candidates)
             # Marks alone only count in a photo, where small writing is dust here; in a
             # camera frame they are grain in a shadow.
             if more and (writing or lone or (photo and not again.candidates)):
@@ -1212,6 +1215,16 @@ def _analyse(
         channel,
         light_ink,
     )
+
+
+def _whole(faint: list[_Candidate], usual: list[_Candidate]) -> bool:
+    """Whether the faint level finds whole what the usual level finds in pieces (pencil
+    fainter than the level but at its darkest points): fewer marks, but WHOLE times
+    taller in median and in all."""
+    if not faint or not usual:
+        return False
+    tall, short = [c.box[3] for c in faint], [c.box[3] for c in usual]
+    return median(tall) >= WHOLE * median(short) and sum(tall) >= WHOLE * sum(short)
 
 
 def _split_across_lines(

@@ -1114,6 +1114,22 @@ def page_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, index])
 
 
+def forced(
+    options: PageOptions, seed: int, index: int, inks: Sequence[Ink], papers: Sequence[Paper]
+) -> PageOptions:
+    """Page ``index`` of set ``seed``'s options in one of ``inks`` and on one of ``papers``
+    (either left as it was when empty), as :func:`write_set` draws them: apart from the
+    page's generator, so that its other options are those of the unforced set."""
+    if not inks and not papers:
+        return options
+    pick = np.random.default_rng([seed, index, 1])
+    return replace(
+        options,
+        ink=inks[int(pick.integers(len(inks)))] if inks else options.ink,
+        paper=papers[int(pick.integers(len(papers)))] if papers else options.paper,
+    )
+
+
 def write_set(
     folder: Path,
     source: DigitSource,
@@ -1152,14 +1168,7 @@ def write_set(
     for i in range(count):
         rng = page_rng(seed, i)
         options = PageOptions.held_up(rng) if held_up else PageOptions.random(rng, twelve_mp)
-        if inks or papers:
-            # drawn apart from ``rng``: its other options are those of the unforced set
-            pick = np.random.default_rng([seed, i, 1])
-            options = replace(
-                options,
-                ink=inks[int(pick.integers(len(inks)))] if inks else options.ink,
-                paper=papers[int(pick.integers(len(papers)))] if papers else options.paper,
-            )
+        options = forced(options, seed, i, inks, papers)
         page = render_page(options, source, rng)
         ext = ".png" if page.options.jpeg_quality is None else ".jpg"
         rel = f"pages/page_{i:03d}{'' if page.rows_apart else '_raw'}{ext}"
