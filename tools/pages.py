@@ -485,6 +485,11 @@ def render_page(options: PageOptions, source: DigitSource, rng: np.random.Genera
         # pages change, so every page that was drawn before is drawn the same.
         rows, pitch = _layout(o, source, rng, sw, sh, margins, narrow=True)
     if not rows:
+        # A word at each row's start left no room for a digit as tall as asked after it
+        # (a portrait phone sheet): digits alone, and the options say no letters.
+        o = replace(o, letters=False)
+        rows, pitch = _layout(o, source, rng, sw, sh, margins, narrow=True)
+    if not rows:
         raise ValueError(
             f"no digit {o.min_height}-{o.max_height} px tall fits on a {sw}x{sh} sheet"
         )

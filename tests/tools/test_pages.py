@@ -311,6 +311,27 @@ def test_a_set_of_one_ink_and_paper_keeps_the_other_options_of_its_seed(
         assert rest == {k: v for k, v in b["options"].items() if k not in ("ink", "paper")}
 
 
+def test_a_word_then_a_broad_digit_too_wide_for_a_portrait_sheet_still_make_a_page() -> None:
+    """Page 23 of ``make_pages.py --seed 32``: one row of digits 220-366 px tall with
+    letters, on a 480x640 sheet. Every layout began with a word that left no room for a
+    digit after it, and the script died with a traceback. Now its digits are drawn alone,
+    as tall as asked, and the options say no letters."""
+    images = _idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    full = DigitSource(images, _idx("train-labels-idx1-ubyte.gz", 8))  # page for page
+    rng = page_rng(32, 23)
+    options = PageOptions.random(rng)
+    assert (options.width, options.height, options.min_height, options.letters) == (
+        480,
+        640,
+        220,
+        True,
+    )
+    page = render_page(options, full, rng)
+    assert page.options.letters is False and "letters" not in page.conditions
+    heights = [box[3] for row in page.rows for box in row.boxes]
+    assert heights and min(heights) >= 0.9 * options.min_height  # as tall as asked
+
+
 def test_make_pages_offers_every_ink_and_paper() -> None:
     import importlib.util
 
