@@ -78,6 +78,23 @@ def _read_text(classifier, image) -> list[str]:
     return [line.text.replace(" ", "") for line in read_lines(classifier, image)]
 
 
+def _rows_right(rows: list[str], read: list[str]) -> int:
+    """Digits right over a page's truth rows: each row scored against the line read
+    closest to it (its length less the edit distance, never below 0)."""
+    return sum(
+        max((len(row) - _edit_distance(row, text) for text in read), default=0) for row in rows
+    )
+
+
+@pytest.fixture(scope="module")
+def large():
+    """The model ``read_lines`` reads pages with by default (``large``)."""
+    from edge_runtime import DigitClassifier
+
+    with DigitClassifier(REPO / "data" / "models" / "large_int8.tflite", num_threads=1) as clf:
+        yield clf
+
+
 # -- lines and numbers -----------------------------------------------------------------
 
 
@@ -657,47 +674,39 @@ def test_a_ruled_line_broken_by_grain_goes_when_bridged_and_a_digit_on_it_stays(
     assert np.count_nonzero(bridged[60:98, 300:304]) == 38 * 4  # the 1 stays
 
 
-def test_pencil_on_dim_lined_paper_touching_its_lines_is_read(full_source):
+def test_pencil_on_dim_lined_paper_touching_its_lines_is_read(large, full_source):
     """Generated pages 43 of seed 2 and 38 of seed 6: dim pencil on lined paper, read
     with hysteresis. Its weak level held the ruled lines, broken by grain and so never
     removed, and every digit touching one went with it (seed 2's page read 4 of its 35
     digits, seed 6's 6 of 9)."""
-    from edge_runtime import DigitClassifier
-
-    large = REPO / "data" / "models" / "large_int8.tflite"  # the page default
     right = total = 0
-    with DigitClassifier(large, num_threads=1) as clf:
-        for seed, index in ((2, 43), (6, 38)):
-            rng = page_rng(seed, index)
-            page = render_page(PageOptions.random(rng), full_source, rng)
-            assert page.options.ink is Ink.PENCIL and page.options.paper is Paper.LINED
-            read = _read_text(clf, _decoded(page))
-            for truth in (row.digits for row in page.rows):
-                total += len(truth)
-                right += max((len(truth) - _edit_distance(truth, text) for text in read), default=0)
+    for seed, index in ((2, 43), (6, 38)):
+        rng = page_rng(seed, index)
+        page = render_page(PageOptions.random(rng), full_source, rng)
+        assert page.options.ink is Ink.PENCIL and page.options.paper is Paper.LINED
+        rows = [row.digits for row in page.rows]
+        right += _rows_right(rows, _read_text(large, _decoded(page)))
+        total += sum(len(row) for row in rows)
     assert right >= 0.8 * total, f"{right} of {total} digits right"  # 36 of 44, 11 before
 
 
 def test_pencil_broken_into_pieces_at_the_usual_level_is_read_whole_at_the_faint_one(
-    full_source,
+    large, full_source
 ):
     """Page 15 of ``make_pages.py --seed 12 --ink pencil --paper lined --paper grid``:
     pencil on grid paper, fainter than the usual level but at its darkest points. The
     usual level found 40 pieces of its 25 digits, the faint level about 35 marks, nearly
     all whole digits; the pieces were kept for being more, and read as 1s (9 of 25 right,
     9 false)."""
-    from edge_runtime import DigitClassifier
     from tools.pages import forced
 
-    large = REPO / "data" / "models" / "large_int8.tflite"  # the page default
     rng = page_rng(12, 15)
     options = forced(PageOptions.random(rng), 12, 15, [Ink.PENCIL], [Paper.LINED, Paper.GRID])
     assert options.paper is Paper.GRID
     page = render_page(options, full_source, rng)
-    with DigitClassifier(large, num_threads=1) as clf:
-        read = _read_text(clf, _decoded(page))
+    read = _read_text(large, _decoded(page))
     truth = [row.digits for row in page.rows]
-    right = sum(max((len(t) - _edit_distance(t, text) for text in read), default=0) for t in truth)
+    right = _rows_right(truth, read)
     total = sum(len(t) for t in truth)
     assert right >= 0.8 * total, f"{right} of {total} digits right: {read}"
     assert len("".join(read)) <= total + 2, read  # no row of pieces read as 1s
@@ -923,30 +932,26 @@ def test_a_blurred_small_digit_read_at_a_low_level_is_no_blob(source):
     assert all(c.box[0] < 340 for c in found.candidates), found.candidates
 
 
-def test_an_open_four_in_two_pieces_is_read_as_one_four(full_source):
+def test_an_open_four_in_two_pieces_is_read_as_one_four(large, full_source):
     """Generated pages 41 of seed 1, 17 of seed 2 and 42 of seed 5: a 4 whose arm stops
     short of its stem is two marks, read as a 6 and a 1. Read as one, it is a sure 4."""
-    from edge_runtime import DigitClassifier
-
-    large = REPO / "data" / "models" / "large_int8.tflite"  # the page default
     fours = []
-    with DigitClassifier(large, num_threads=1) as clf:
-        for seed, index in ((1, 41), (2, 17), (5, 42)):
-            rng = page_rng(seed, index)
-            page = render_page(PageOptions.random(rng), full_source, rng)
-            photo = _decoded(page)
-            read = [r for line in read_lines(clf, photo) for r in line.readings if not r.rejected]
-            for row in page.rows:
-                for digit, (x, y, w, h) in zip(row.digits, row.boxes, strict=True):
-                    if digit == "4":
-                        fours.append(
-                            [
-                                r.digit
-                                for r in read
-                                if x <= r.box[0] + r.box[2] / 2 <= x + w
-                                and y <= r.box[1] + r.box[3] / 2 <= y + h
-                            ]
-                        )
+    for seed, index in ((1, 41), (2, 17), (5, 42)):
+        rng = page_rng(seed, index)
+        page = render_page(PageOptions.random(rng), full_source, rng)
+        photo = _decoded(page)
+        read = [r for line in read_lines(large, photo) for r in line.readings if not r.rejected]
+        for row in page.rows:
+            for digit, (x, y, w, h) in zip(row.digits, row.boxes, strict=True):
+                if digit == "4":
+                    fours.append(
+                        [
+                            r.digit
+                            for r in read
+                            if x <= r.box[0] + r.box[2] / 2 <= x + w
+                            and y <= r.box[1] + r.box[3] / 2 <= y + h
+                        ]
+                    )
     assert len(fours) == 11
     assert fours.count([4]) == len(fours), fours
 
