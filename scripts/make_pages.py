@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# tools.pages' Ink and Paper values (listed here: the choices are needed before the import)
-INKS = ("black", "blue", "red", "pencil")
-PAPERS = ("white", "grey", "yellow", "lined", "grid")
+sys.path.insert(0, str(REPO))  # tools/ is not installed with the package
+
+from tools.pages import DigitSource, Ink, Paper, write_set  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, write the set, print where it went."""
+def arguments() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write the pages and manifest.json to")
     parser.add_argument("--count", type=int, default=60, help="number of pages")
@@ -44,26 +44,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ink",
         action="append",
-        choices=INKS,
+        choices=[ink.value for ink in Ink],
         help="write every page in this ink (repeat for one of several); default: all kinds",
     )
     parser.add_argument(
         "--paper",
         action="append",
-        choices=PAPERS,
+        choices=[paper.value for paper in Paper],
         help="write every page on this paper (repeat for one of several); default: all kinds",
     )
     parser.add_argument(
         "--mnist", type=Path, default=None, help="MNIST folder (default: the bundled data/mnist)"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, write the set, print where it went."""
+    parser = arguments()
     args = parser.parse_args(argv)
     if args.count < 1 or not 0 <= args.twelve_mp <= 1:
         parser.error("need --count >= 1 and 0 <= --twelve-mp <= 1")
 
-    sys.path.insert(0, str(REPO))  # tools/ is not installed with the package
     from edge_runtime.errors import EdgeCNNError
     from edgecnn.train.data import load_mnist
-    from tools.pages import DigitSource, Ink, Paper, write_set
 
     try:
         data = load_mnist(args.mnist)

@@ -339,8 +339,10 @@ def test_make_pages_offers_every_ink_and_paper() -> None:
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert tuple(i.value for i in Ink) == script.INKS
-    assert tuple(p.value for p in Paper) == script.PAPERS
+    for ink in Ink:
+        assert script.arguments().parse_args(["out", "--ink", ink.value]).ink == [ink.value]
+    for paper in Paper:
+        assert script.arguments().parse_args(["out", "--paper", paper.value]).paper == [paper.value]
 
 
 def _rows_read(page, readings) -> tuple[int, int]:
