@@ -397,15 +397,6 @@ def _iou(a: Box, b: Box) -> float:
     return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
 
 
-def _covers(a: Box, b: Box) -> float:
-    """The share of box b inside box a."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih / float(bw * bh)
-
-
 def pipeline_crops(image: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     """The finder's crops of an image, each with its box in the image.
 
@@ -443,6 +434,7 @@ def page_set(source: Any, seed: int, count: int) -> tuple[np.ndarray, np.ndarray
     box matches a truth digit (IoU > 0.5) is; one that overlaps none (IoU < 0.1) is not; the rest
     (a digit cut badly, a box half on a digit) is left out.
     """
+    from tools.misses import covered
     from tools.pages import PageOptions, page_rng, render_page
 
     crops, labels = [], []
@@ -453,7 +445,7 @@ def page_set(source: Any, seed: int, count: int) -> tuple[np.ndarray, np.ndarray
         truth = [b for row in page.rows for b in row.boxes]
         for crop, box in pipeline_crops(page.image):
             best = max((_iou(box, t) for t in truth), default=0.0)
-            if sum(_covers(box, t) > 0.6 for t in truth) >= 2:
+            if sum(covered(t, box) > 0.6 for t in truth) >= 2:
                 kind, label = "merged", 0  # even when one digit of the two is most of it
             elif best > 0.5:
                 kind, label = "digit", 1
